@@ -1,0 +1,43 @@
+/**
+ * Entry point of the `gnnwb` command: `gnnwb <command> [args]`.
+ * Commands register themselves in `registry.ts`; each domain's `cli.ts` is imported here.
+ */
+import { GnnwbError } from '../util/errors.js';
+import { getCommand, listCommands, parseArgs, type CommandContext } from './registry.js';
+import './info.js';
+
+const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
+
+export async function main(argv: readonly string[], ctx?: CommandContext): Promise<number> {
+  const c: CommandContext = ctx ?? {
+    out: (line) => process.stdout.write(line + '\n'),
+    log: (line) => process.stderr.write(line + '\n'),
+  };
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    c.out('gnnwb — GNN Workbench: simulate → train → rollout → report\n');
+    c.out('usage: gnnwb <command> [options]\n');
+    for (const cmd of listCommands()) c.out(`  ${cmd.name.padEnd(12)} ${cmd.summary}`);
+    c.out('\n`gnnwb <command> --help` for a command\'s options.');
+    return name ? 0 : 64;
+  }
+  const cmd = getCommand(name);
+  if (!cmd) {
+    c.log(`gnnwb: unknown command '${name}'. Expected one of: ${listCommands().map((x) => x.name).join(', ')}`);
+    return 64; // EX_USAGE
+  }
+  const args = parseArgs(rest, HELP_FLAGS);
+  if (args.options.help) {
+    c.out(cmd.usage);
+    return 0;
+  }
+  try {
+    return await cmd.run(args, c);
+  } catch (err) {
+    if (err instanceof GnnwbError) {
+      c.log(`gnnwb ${name}: ${err.name}: ${err.message}`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
