@@ -9,10 +9,7 @@
  * Every attempt is recorded, so `gnnwb info` can say which backend runs and why the ones
  * before it were passed over.
  */
-import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core's Node entry registers no gradients: without this import every tf.grad fails
-// (see scripts/vendor-tfjs-gradients.mjs).
-import '../../vendor/tfjs-gradients.mjs';
+import { tf } from './tf.js';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ValueError } from '../util/errors.js';

@@ -1,2 +1,3 @@
 export * from './backend.js';
 export * from './rng.js';
+export * from './tf.js';

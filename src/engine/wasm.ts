@@ -4,7 +4,7 @@
  * Multi-threading: see `wasm_threads.ts` (owned by the engine); for now the single-threaded
  * SIMD binary is used.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from './tf.js';
 
 /** Starts wasm; returns the thread count actually in use. */
 export async function startWasm(threads: number): Promise<number> {

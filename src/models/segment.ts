@@ -22,7 +22,7 @@
  *
  * Shapes: data `[E, F]`, segmentIds `[E]`, result `[numSegments, F]`.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../engine/tf.js';
 import { ShapeError, ValueError, describe } from '../util/errors.js';
 
 /** Host-side check that every id lies in `[0, numSegments)`. */
