@@ -69,10 +69,10 @@ export function gatherRows(x: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   check2d('x', x);
   checkIds('indices', indices);
   const n = x.shape[0];
-  const f = tf.customGrad((xx: tf.Tensor, save: tf.GradSaveFunc) => {
-    void save;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor2D;
     return {
-      value: rawGather(xx as tf.Tensor2D, indices),
+      value: rawGather(xx, indices),
       gradFunc: (dy: tf.Tensor) => [segmentSum(dy as tf.Tensor2D, indices, n)],
     };
   });
@@ -89,10 +89,10 @@ export function segmentSum(data: tf.Tensor2D, segmentIds: tf.Tensor1D, numSegmen
   check2d('data', data);
   checkIds('segmentIds', segmentIds, data.shape[0]);
   if (!Number.isInteger(numSegments) || numSegments < 0) throw new ValueError('numSegments', 'an integer >= 0', describe(numSegments));
-  const f = tf.customGrad((d: tf.Tensor, save: tf.GradSaveFunc) => {
-    void save;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const d = args[0] as tf.Tensor2D;
     return {
-      value: rawScatter(d as tf.Tensor2D, segmentIds, numSegments),
+      value: rawScatter(d, segmentIds, numSegments),
       gradFunc: (dz: tf.Tensor) => [gatherRows(dz as tf.Tensor2D, segmentIds)],
     };
   });
@@ -129,7 +129,7 @@ export function segmentMax(data: tf.Tensor2D, segmentIds: tf.Tensor1D, numSegmen
     const maxT = segmentMaxConstant(data, segmentIds, numSegments); // [S, F], no gradient
     // Route the gradient through a selection mask: rows at their segment's max, ties share.
     const atMax = tf.cast(tf.equal(data, rawGather(maxT, segmentIds)), 'float32'); // [E, F]
-    const ties = rawGather(rawScatter(atMax, segmentIds, numSegments), segmentIds); // [E, F]
+    const ties = rawGather(rawScatter(atMax as tf.Tensor2D, segmentIds, numSegments), segmentIds); // [E, F]
     const w = tf.div(atMax, tf.maximum(ties, 1));
     return segmentSum(tf.mul(data, w) as tf.Tensor2D, segmentIds, numSegments);
   });
