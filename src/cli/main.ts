@@ -8,6 +8,12 @@ import './info.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 
+// `gnnwb info | head` closes stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 export async function main(argv: readonly string[], ctx?: CommandContext): Promise<number> {
   const c: CommandContext = ctx ?? {
     out: (line) => process.stdout.write(line + '\n'),

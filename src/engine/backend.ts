@@ -155,8 +155,23 @@ async function startBackend(name: BackendName, threads: number): Promise<number>
       return os.availableParallelism();
     }
     case 'wasm': {
+      // The emscripten glue of tfjs-backend-wasm installs process-wide 'uncaughtException' and
+      // 'unhandledRejection' handlers that rethrow and print its whole minified source. Keep
+      // Node's own reporting: remove the handlers it added.
+      const before = {
+        uncaughtException: process.listeners('uncaughtException'),
+        unhandledRejection: process.listeners('unhandledRejection'),
+      };
       const { startWasm } = await import('./wasm.js');
-      return await startWasm(threads);
+      try {
+        return await startWasm(threads);
+      } finally {
+        for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+          for (const l of process.listeners(ev)) {
+            if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as never);
+          }
+        }
+      }
     }
     case 'cpu': {
       await import('@tensorflow/tfjs-backend-cpu');
