@@ -168,7 +168,7 @@ async function startBackend(name: BackendName, threads: number): Promise<number>
       } finally {
         for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
           for (const l of process.listeners(ev)) {
-            if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as never);
+            if (!(before[ev] as unknown[]).includes(l)) (process as NodeJS.EventEmitter).removeListener(ev, l as (...args: unknown[]) => void);
           }
         }
       }
