@@ -167,7 +167,7 @@ async function startBackend(name: BackendName, threads: number): Promise<number>
         return await startWasm(threads);
       } finally {
         for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-          for (const l of process.listeners(ev)) {
+          for (const l of (process as NodeJS.EventEmitter).listeners(ev)) {
             if (!(before[ev] as unknown[]).includes(l)) (process as NodeJS.EventEmitter).removeListener(ev, l as (...args: unknown[]) => void);
           }
         }
