@@ -15,7 +15,7 @@ import os from 'node:os';
 import { ValueError } from '../util/errors.js';
 
 /** Backends the workbench knows how to start. */
-export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendRequest = BackendName | 'auto';
 
@@ -49,6 +49,7 @@ let current: BackendInfo | null = null;
 const TF_ID: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
   'tfjs-node': 'tensorflow',
+  native: 'wasm', // wasm backend with native kernels registered on it (native.ts)
   wasm: 'wasm',
   cpu: 'cpu',
 };
@@ -84,7 +85,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (current && (requested === 'auto' || requested === current.name)) return current;
 
   const threads = resolveThreads(options.threads);
-  const order: BackendName[] = requested === 'auto' ? [...BACKENDS] : [requested];
+  const order: BackendName[] = requested === 'auto' ? BACKENDS.filter((b) => b !== 'native') : [requested];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
@@ -154,6 +155,7 @@ async function startBackend(name: BackendName, threads: number): Promise<number>
       await tf.ready();
       return os.availableParallelism();
     }
+    case 'native': // the wasm backend with native kernels registered on it (native.ts)
     case 'wasm': {
       // The emscripten glue of tfjs-backend-wasm installs process-wide 'uncaughtException' and
       // 'unhandledRejection' handlers that rethrow and print its whole minified source. Keep
@@ -164,6 +166,7 @@ async function startBackend(name: BackendName, threads: number): Promise<number>
       };
       const { startWasm } = await import('./wasm.js');
       try {
+        if (name === 'native') return await (await import('./native.js')).startNative(threads);
         return await startWasm(threads);
       } finally {
         for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {

@@ -1,0 +1,337 @@
+// gnnwb native kernels: CPU kernels that operate in place on the TensorFlow.js wasm heap.
+//
+// Every function takes the wasm backend's heap (a Uint8Array view of its WebAssembly.Memory)
+// and byte offsets of tensors inside it, so no data is copied between JS and C++. The JS side
+// (src/engine/native_kernels.ts) registers these as kernels of the 'wasm' backend.
+//
+// Kernels:
+//   sgemm        C[b] = op(A[b]) * op(B[b]) for b in [0, batch), via cblas_sgemm (OpenBLAS
+//                threads); op() is an optional transpose, free in BLAS.
+//   biasAct      C = act(C + bias) over an [M, N] matrix (bias per column or scalar).
+//   gatherRows   out[e, :] = x[idx[e], :]                      (4-byte elements)
+//   scatterAdd   out = 0; out[idx[e], :] += d[e, :]            (float32)
+//
+// Index bounds are checked before any write: a bad index returns its position (>= 0) to JS,
+// which turns it into a clear error; -1 means success. Offsets and sizes are checked against
+// the heap length (a JS bug would otherwise corrupt memory): a violation throws a RangeError.
+#include <node_api.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads(void) __attribute__((weak));
+extern "C" char* openblas_get_config(void) __attribute__((weak));
+
+namespace {
+
+int g_threads = 1;  // threads for the non-BLAS kernels
+
+#define NAPI_CALL(env, call)                                         \
+  do {                                                               \
+    if ((call) != napi_ok) {                                         \
+      napi_throw_error((env), nullptr, "gnnwb_native: " #call);      \
+      return nullptr;                                                \
+    }                                                                \
+  } while (0)
+
+struct Args {
+  napi_env env;
+  size_t argc;
+  napi_value argv[16];
+  bool ok = true;
+};
+
+bool getArgs(napi_env env, napi_callback_info info, Args& a, size_t want) {
+  a.env = env;
+  a.argc = 16;
+  if (napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr) != napi_ok) return false;
+  if (a.argc < want) {
+    napi_throw_type_error(env, nullptr, "gnnwb_native: too few arguments");
+    return false;
+  }
+  return true;
+}
+
+// Heap pointer and length from a typed array (works for ArrayBuffer- and SharedArrayBuffer-
+// backed views).
+bool getHeap(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  bool isTa = false;
+  napi_is_typedarray(env, v, &isTa);
+  if (!isTa) {
+    napi_throw_type_error(env, nullptr, "gnnwb_native: heap must be a Uint8Array view of the wasm memory");
+    return false;
+  }
+  napi_typedarray_type t;
+  size_t length;
+  void* p;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, &length, &p, &ab, &off) != napi_ok || t != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, "gnnwb_native: heap must be a Uint8Array");
+    return false;
+  }
+  *data = static_cast<uint8_t*>(p);
+  *len = length;
+  return true;
+}
+
+int64_t i64(napi_env env, napi_value v) {
+  int64_t r = 0;
+  napi_get_value_int64(env, v, &r);
+  return r;
+}
+
+double f64(napi_env env, napi_value v) {
+  double r = 0;
+  napi_get_value_double(env, v, &r);
+  return r;
+}
+
+bool inHeap(napi_env env, size_t heapLen, int64_t off, int64_t elems, int64_t elemBytes, const char* what) {
+  if (off < 0 || elems < 0 || off % 4 != 0 ||
+      static_cast<uint64_t>(off) + static_cast<uint64_t>(elems) * static_cast<uint64_t>(elemBytes) > heapLen) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "gnnwb_native: %s (offset %lld, %lld elements) lies outside the wasm heap (%zu bytes)",
+             what, (long long)off, (long long)elems, heapLen);
+    napi_throw_range_error(env, nullptr, msg);
+    return false;
+  }
+  return true;
+}
+
+napi_value num(napi_env env, double x) {
+  napi_value r;
+  napi_create_double(env, x, &r);
+  return r;
+}
+
+// Runs fn(begin, end) over [0, n) split into contiguous chunks on up to g_threads threads.
+// Small jobs (below minPerThread items per thread) run on the calling thread.
+template <class F>
+void parallelFor(int64_t n, int64_t minPerThread, F fn) {
+  int64_t t = std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
+  if (t <= 1) {
+    fn(int64_t(0), n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(t - 1);
+  int64_t chunk = (n + t - 1) / t;
+  for (int64_t i = 1; i < t; i++) {
+    int64_t b = i * chunk, e = std::min(n, b + chunk);
+    if (b < e) pool.emplace_back([=] { fn(b, e); });
+  }
+  fn(0, std::min(n, chunk));
+  for (auto& th : pool) th.join();
+}
+
+// sgemm(heap, transA, transB, M, N, K, aOff, bOff, cOff, batch, strideA, strideB, strideC)
+// Row-major; strides in elements (0 broadcasts an operand over the batch).
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 13)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  bool ta = false, tb = false;
+  napi_get_value_bool(env, a.argv[1], &ta);
+  napi_get_value_bool(env, a.argv[2], &tb);
+  int64_t M = i64(env, a.argv[3]), N = i64(env, a.argv[4]), K = i64(env, a.argv[5]);
+  int64_t aOff = i64(env, a.argv[6]), bOff = i64(env, a.argv[7]), cOff = i64(env, a.argv[8]);
+  int64_t batch = i64(env, a.argv[9]);
+  int64_t sA = i64(env, a.argv[10]), sB = i64(env, a.argv[11]), sC = i64(env, a.argv[12]);
+  if (M < 0 || N < 0 || K < 0 || batch < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: sgemm dimensions out of range");
+    return nullptr;
+  }
+  if (batch == 0 || M == 0 || N == 0) return nullptr;
+  int64_t lastA = (batch - 1) * sA + M * K, lastB = (batch - 1) * sB + K * N, lastC = (batch - 1) * sC + M * N;
+  if (!inHeap(env, heapLen, aOff, lastA, 4, "sgemm A") || !inHeap(env, heapLen, bOff, lastB, 4, "sgemm B") ||
+      !inHeap(env, heapLen, cOff, lastC, 4, "sgemm C"))
+    return nullptr;
+  float* A = reinterpret_cast<float*>(heap + aOff);
+  float* B = reinterpret_cast<float*>(heap + bOff);
+  float* C = reinterpret_cast<float*>(heap + cOff);
+  for (int64_t b = 0; b < batch; b++) {
+    if (K == 0) {
+      std::memset(C + b * sC, 0, sizeof(float) * M * N);
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+                1.0f, A + b * sA, ta ? (int)M : (int)K, B + b * sB, tb ? (int)K : (int)N, 0.0f, C + b * sC, (int)N);
+  }
+  return nullptr;
+}
+
+// biasAct(heap, cOff, M, N, biasOff, biasMode, act, alpha)
+// biasMode: 0 none, 1 per column [N], 2 scalar. act: 0 linear, 1 relu, 2 leakyrelu(alpha),
+// 3 relu6, 4 sigmoid, 5 elu.
+napi_value BiasAct(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 8)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t cOff = i64(env, a.argv[1]), M = i64(env, a.argv[2]), N = i64(env, a.argv[3]);
+  int64_t biasOff = i64(env, a.argv[4]), biasMode = i64(env, a.argv[5]), act = i64(env, a.argv[6]);
+  float alpha = static_cast<float>(f64(env, a.argv[7]));
+  if (!inHeap(env, heapLen, cOff, M * N, 4, "biasAct C")) return nullptr;
+  if (biasMode != 0 && !inHeap(env, heapLen, biasOff, biasMode == 1 ? N : 1, 4, "biasAct bias")) return nullptr;
+  float* C = reinterpret_cast<float*>(heap + cOff);
+  const float* bias = biasMode ? reinterpret_cast<const float*>(heap + biasOff) : nullptr;
+  parallelFor(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N)), [=](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      float* row = C + r * N;
+      if (biasMode == 1)
+        for (int64_t j = 0; j < N; j++) row[j] += bias[j];
+      else if (biasMode == 2)
+        for (int64_t j = 0; j < N; j++) row[j] += bias[0];
+      switch (act) {
+        case 1:
+          for (int64_t j = 0; j < N; j++) row[j] = row[j] > 0.f ? row[j] : 0.f;
+          break;
+        case 2:
+          for (int64_t j = 0; j < N; j++) row[j] = row[j] >= 0.f ? row[j] : alpha * row[j];
+          break;
+        case 3:
+          for (int64_t j = 0; j < N; j++) row[j] = std::min(6.f, std::max(0.f, row[j]));
+          break;
+        case 4:
+          for (int64_t j = 0; j < N; j++) row[j] = 1.f / (1.f + std::exp(-row[j]));
+          break;
+        case 5:
+          for (int64_t j = 0; j < N; j++) row[j] = row[j] >= 0.f ? row[j] : std::expm1(row[j]);
+          break;
+        default:
+          break;
+      }
+    }
+  });
+  return nullptr;
+}
+
+// Returns the first position e with idx[e] outside [0, n), or -1.
+int64_t firstBadIndex(const int32_t* idx, int64_t E, int64_t n) {
+  for (int64_t e = 0; e < E; e++)
+    if (idx[e] < 0 || idx[e] >= n) return e;
+  return -1;
+}
+
+// gatherRows(heap, xOff, N, F, idxOff, E, outOff) -> -1 or position of a bad index.
+// 4-byte elements (float32 or int32): out[e, :] = x[idx[e], :].
+napi_value GatherRows(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 7)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t xOff = i64(env, a.argv[1]), N = i64(env, a.argv[2]), F = i64(env, a.argv[3]);
+  int64_t idxOff = i64(env, a.argv[4]), E = i64(env, a.argv[5]), outOff = i64(env, a.argv[6]);
+  if (!inHeap(env, heapLen, xOff, N * F, 4, "gather x") || !inHeap(env, heapLen, idxOff, E, 4, "gather indices") ||
+      !inHeap(env, heapLen, outOff, E * F, 4, "gather out"))
+    return nullptr;
+  const int32_t* idx = reinterpret_cast<const int32_t*>(heap + idxOff);
+  int64_t bad = firstBadIndex(idx, E, N);
+  if (bad >= 0) return num(env, (double)bad);
+  const uint32_t* x = reinterpret_cast<const uint32_t*>(heap + xOff);
+  uint32_t* out = reinterpret_cast<uint32_t*>(heap + outOff);
+  parallelFor(E, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, F)), [=](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; e++) std::memcpy(out + e * F, x + (int64_t)idx[e] * F, sizeof(uint32_t) * F);
+  });
+  return num(env, -1);
+}
+
+// scatterAdd(heap, dOff, E, F, idxOff, N, outOff) -> -1 or position of a bad index.
+// float32: out[n, :] = sum over e with idx[e] = n of d[e, :]; rows without an index are 0.
+// Threads split the feature columns, so no two threads write the same element and the
+// summation order (by e) is the same as the sequential one.
+napi_value ScatterAdd(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 7)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t dOff = i64(env, a.argv[1]), E = i64(env, a.argv[2]), F = i64(env, a.argv[3]);
+  int64_t idxOff = i64(env, a.argv[4]), N = i64(env, a.argv[5]), outOff = i64(env, a.argv[6]);
+  if (!inHeap(env, heapLen, dOff, E * F, 4, "scatter updates") || !inHeap(env, heapLen, idxOff, E, 4, "scatter indices") ||
+      !inHeap(env, heapLen, outOff, N * F, 4, "scatter out"))
+    return nullptr;
+  const int32_t* idx = reinterpret_cast<const int32_t*>(heap + idxOff);
+  int64_t bad = firstBadIndex(idx, E, N);
+  if (bad >= 0) return num(env, (double)bad);
+  const float* d = reinterpret_cast<const float*>(heap + dOff);
+  float* out = reinterpret_cast<float*>(heap + outOff);
+  // Column blocks of 16 floats (one cache line) per work item.
+  const int64_t blk = 16;
+  int64_t nb = (F + blk - 1) / blk;
+  int64_t work = E * F;
+  int64_t nthreads = std::min<int64_t>(g_threads, std::max<int64_t>(1, work / 65536));
+  if (nthreads <= 1 || nb < 2) {
+    std::memset(out, 0, sizeof(float) * N * F);
+    for (int64_t e = 0; e < E; e++) {
+      const float* src = d + e * F;
+      float* dst = out + (int64_t)idx[e] * F;
+      for (int64_t j = 0; j < F; j++) dst[j] += src[j];
+    }
+    return num(env, -1);
+  }
+  parallelFor(nb, 1, [=](int64_t b0, int64_t b1) {
+    int64_t c0 = b0 * blk, c1 = std::min(F, b1 * blk), w = c1 - c0;
+    for (int64_t n = 0; n < N; n++) std::memset(out + n * F + c0, 0, sizeof(float) * w);
+    for (int64_t e = 0; e < E; e++) {
+      const float* src = d + e * F + c0;
+      float* dst = out + (int64_t)idx[e] * F + c0;
+      for (int64_t j = 0; j < w; j++) dst[j] += src[j];
+    }
+  });
+  return num(env, -1);
+}
+
+// setThreads(n): threads for the non-BLAS kernels and for OpenBLAS. Returns BLAS threads.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 1)) return nullptr;
+  int64_t n = i64(env, a.argv[0]);
+  g_threads = (int)std::max<int64_t>(1, std::min<int64_t>(n, 256));
+  if (openblas_set_num_threads) openblas_set_num_threads(g_threads);
+  return num(env, openblas_get_num_threads ? openblas_get_num_threads() : 1);
+}
+
+// info(): { blas, threads, blasThreads }
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value o, s;
+  napi_create_object(env, &o);
+  const char* cfg = openblas_get_config ? openblas_get_config() : "cblas (not OpenBLAS)";
+  napi_create_string_utf8(env, cfg, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, o, "blas", s);
+  napi_set_named_property(env, o, "threads", num(env, g_threads));
+  napi_set_named_property(env, o, "blasThreads", num(env, openblas_get_num_threads ? openblas_get_num_threads() : 1));
+  napi_set_named_property(env, o, "hardwareThreads", num(env, std::thread::hardware_concurrency()));
+  return o;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  g_threads = std::max(1u, std::thread::hardware_concurrency());
+  struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"sgemm", Sgemm},           {"biasAct", BiasAct},       {"gatherRows", GatherRows},
+             {"scatterAdd", ScatterAdd}, {"setThreads", SetThreads}, {"info", Info}};
+  for (auto& f : fns) {
+    napi_value fn;
+    NAPI_CALL(env, napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn));
+    NAPI_CALL(env, napi_set_named_property(env, exports, f.name, fn));
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

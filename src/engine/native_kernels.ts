@@ -1,0 +1,227 @@
+/**
+ * Native kernels registered on the TensorFlow.js `wasm` backend.
+ *
+ * The wasm backend keeps every tensor in one `WebAssembly.Memory`; the addon
+ * (native/src/gnnwb_native.cc) reads and writes that memory in place through a `Uint8Array`
+ * view, so replacing a kernel costs no copy. Replaced kernels:
+ *
+ * | kernel        | native path                                   | falls back to wasm when            |
+ * | ------------- | --------------------------------------------- | ---------------------------------- |
+ * | BatchMatMul   | cblas_sgemm (transA/transB free), OpenBLAS threads | batch dims broadcast other than 1 ↔ n, non-float32 |
+ * | _FusedMatMul  | cblas_sgemm + threaded bias/activation pass   | prelu, bias not `[N]` or scalar    |
+ * | GatherNd      | threaded row copy, indices checked first      | indices' last dim ≠ 1, 1-byte dtypes |
+ * | ScatterNd     | threaded scatter-add over column blocks       | indices' last dim ≠ 1, non-float32 |
+ *
+ * Every other op keeps running on the wasm backend. Out-of-range indices raise a
+ * {@link ValueError} naming the position and the value (tfjs's own wasm kernels do not check).
+ *
+ * {@link enableNativeKernels} / {@link disableNativeKernels} swap the registrations at run time
+ * (the tests compare native against the original wasm kernels in one process).
+ */
+import { tf } from './tf.js';
+import type { NativeAddon } from './native_addon.js';
+import { ValueError } from '../util/errors.js';
+
+type TensorInfo = tf.TensorInfo;
+interface WasmData {
+  memoryOffset: number;
+}
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): WasmData };
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: WasmBackendLike;
+  attrs?: Record<string, unknown>;
+}
+
+/** Names of the kernels this module replaces. */
+export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'GatherNd', 'ScatterNd'] as const;
+export type NativeKernelName = (typeof NATIVE_KERNELS)[number];
+
+/** Calls per kernel that ran natively / fell back to wasm since the kernels were enabled. */
+export const nativeKernelCounts: Record<NativeKernelName, { native: number; fallback: number }> = {
+  BatchMatMul: { native: 0, fallback: 0 },
+  _FusedMatMul: { native: 0, fallback: 0 },
+  GatherNd: { native: 0, fallback: 0 },
+  ScatterNd: { native: 0, fallback: 0 },
+};
+
+const originals = new Map<string, tf.KernelConfig>();
+let active: NativeAddon | null = null;
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const off = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+
+function fallback(name: NativeKernelName, args: KernelArgs): TensorInfo | TensorInfo[] {
+  nativeKernelCounts[name].fallback++;
+  return originals.get(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+}
+
+/** Output shape and batch strides of a (batched) matrix product, or null if unsupported. */
+function matmulPlan(a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean) {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = ta ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb) return null; // let the wasm kernel raise its own error
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = size(outerA);
+  const batchB = size(outerB);
+  let outer: number[];
+  if (batchA === batchB && outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) outer = outerA;
+  else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
+  else if (batchA === 1 && outerA.length <= outerB.length) outer = outerB;
+  else return null;
+  const batch = Math.max(batchA, batchB);
+  return {
+    m,
+    n,
+    k,
+    batch,
+    outShape: [...outer, m, n],
+    strideA: batchA === 1 ? 0 : m * k,
+    strideB: batchB === 1 ? 0 : k * n,
+  };
+}
+
+function runMatmul(addon: NativeAddon, backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean, plan: NonNullable<ReturnType<typeof matmulPlan>>): TensorInfo {
+  const out = backend.makeOutput(plan.outShape, 'float32');
+  if (size(plan.outShape) === 0) return out;
+  // Read the heap after makeOutput: a malloc may grow (and replace) the wasm memory.
+  addon.sgemm(backend.wasm.HEAPU8, ta, tb, plan.m, plan.n, plan.k, off(backend, a), off(backend, b), off(backend, out), plan.batch, plan.strideA, plan.strideB, plan.m * plan.n);
+  return out;
+}
+
+function batchMatMul(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const ta = Boolean(args.attrs?.transposeA);
+  const tb = Boolean(args.attrs?.transposeB);
+  const plan = matmulPlan(a, b, ta, tb);
+  if (!plan || !active) return fallback('BatchMatMul', args);
+  nativeKernelCounts.BatchMatMul.native++;
+  return runMatmul(active, args.backend, a, b, ta, tb, plan);
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3, sigmoid: 4, elu: 5 };
+
+function fusedMatMul(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { a, b, bias, preluActivationWeights } = args.inputs;
+  const ta = Boolean(args.attrs?.transposeA);
+  const tb = Boolean(args.attrs?.transposeB);
+  const activation = String(args.attrs?.activation ?? 'linear');
+  const act = ACTIVATIONS[activation];
+  const plan = matmulPlan(a!, b!, ta, tb);
+  let biasMode = 0;
+  if (bias) {
+    const bs = size(bias.shape);
+    if (bias.dtype === 'float32' && bs === 1) biasMode = 2;
+    else if (bias.dtype === 'float32' && plan && bs === plan.n && bias.shape[bias.shape.length - 1] === plan.n) biasMode = 1;
+    else biasMode = -1;
+  }
+  if (!plan || !active || act === undefined || preluActivationWeights || biasMode < 0) return fallback('_FusedMatMul', args);
+  nativeKernelCounts._FusedMatMul.native++;
+  const out = runMatmul(active, args.backend, a!, b!, ta, tb, plan);
+  if ((biasMode !== 0 || act !== 0) && size(plan.outShape) > 0) {
+    const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
+    active.biasAct(args.backend.wasm.HEAPU8, off(args.backend, out), plan.batch * plan.m, plan.n, bias ? off(args.backend, bias) : 0, biasMode, act, alpha);
+  }
+  return out;
+}
+
+function indexError(backend: WasmBackendLike, indices: TensorInfo, pos: number, limit: number, kernel: string): never {
+  const value = new Int32Array(backend.wasm.HEAPU8.buffer, off(backend, indices) + 4 * pos, 1)[0];
+  throw new ValueError(`indices[${pos}]`, `an index in [0, ${limit})`, String(value), `${kernel} (native kernel) checks indices before writing`);
+}
+
+function gatherNd(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { params, indices } = args.inputs as { params: TensorInfo; indices: TensorInfo };
+  const okDtype = params.dtype === 'float32' || params.dtype === 'int32';
+  if (!active || !okDtype || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || params.shape.length < 1) {
+    return fallback('GatherNd', args);
+  }
+  nativeKernelCounts.GatherNd.native++;
+  const backend = args.backend;
+  const n = params.shape[0];
+  const f = size(params.shape.slice(1));
+  const e = size(indices.shape.slice(0, -1));
+  // [...indices.shape[:-1], ...params.shape[1:]]
+  const out = backend.makeOutput([...indices.shape.slice(0, -1), ...params.shape.slice(1)], params.dtype);
+  if (e === 0) return out;
+  if (f === 0) return out;
+  const bad = active.gatherRows(backend.wasm.HEAPU8, off(backend, params), n, f, off(backend, indices), e, off(backend, out));
+  if (bad >= 0) {
+    backend.disposeData(out.dataId);
+    indexError(backend, indices, bad, n, 'GatherNd');
+  }
+  return out;
+}
+
+function scatterNd(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { indices, updates } = args.inputs as { indices: TensorInfo; updates: TensorInfo };
+  const shape = args.attrs?.shape as number[];
+  if (!active || updates.dtype !== 'float32' || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || shape.length < 1) {
+    return fallback('ScatterNd', args);
+  }
+  const n = shape[0];
+  const f = size(shape.slice(1));
+  const e = size(indices.shape.slice(0, -1));
+  if (size(updates.shape) !== e * f) return fallback('ScatterNd', args);
+  nativeKernelCounts.ScatterNd.native++;
+  const backend = args.backend;
+  const out = backend.makeOutput(shape, 'float32');
+  if (n * f === 0) return out;
+  const bad = active.scatterAdd(backend.wasm.HEAPU8, off(backend, updates), e, f, off(backend, indices), n, off(backend, out));
+  if (bad >= 0) {
+    backend.disposeData(out.dataId);
+    indexError(backend, indices, bad, n, 'ScatterNd');
+  }
+  return out;
+}
+
+const IMPLS: Record<NativeKernelName, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  GatherNd: gatherNd,
+  ScatterNd: scatterNd,
+};
+
+/**
+ * Replaces the wasm backend's heavy kernels with the addon's (idempotent). The wasm backend
+ * must be registered (its kernels are looked up to keep them as fallbacks).
+ */
+export function enableNativeKernels(addon: NativeAddon): void {
+  for (const name of NATIVE_KERNELS) {
+    if (!originals.has(name)) {
+      const orig = tf.getKernel(name, 'wasm');
+      if (!orig) throw new Error(`wasm backend has no '${name}' kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
+      originals.set(name, orig);
+    }
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: IMPLS[name] as unknown as tf.KernelFunc });
+  }
+  active = addon;
+}
+
+/** Restores the original wasm kernels (no-op if native kernels were never enabled). */
+export function disableNativeKernels(): void {
+  for (const [name, orig] of originals) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(orig);
+  }
+  originals.clear();
+  active = null;
+}
+
+/** True while the native kernels are registered. */
+export function nativeKernelsEnabled(): boolean {
+  return active !== null;
+}
