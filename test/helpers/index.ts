@@ -1,0 +1,3 @@
+export * from './equivariance.js';
+export * from './permutation.js';
+export * as arb from './arbitraries.js';
