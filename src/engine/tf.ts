@@ -5,7 +5,10 @@
  * Node entry has none; see scripts/vendor-tfjs-gradients.mjs). Backends are started by
  * `initBackend()` (backend.ts).
  */
-import '../../vendor/tfjs-gradients.mjs';
 import * as tf from '@tensorflow/tfjs-core';
+// After tfjs-core, so that core's Engine (whose Tensor class has its chained ops and
+// `clone` wired up) is the global one; the bundle's own Tensor class has none, and
+// higher-order gradients (which clone) failed with it.
+import '../../vendor/tfjs-gradients.mjs';
 
 export { tf };
