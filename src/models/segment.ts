@@ -24,6 +24,7 @@
  */
 import { tf } from '../engine/tf.js';
 import { ShapeError, ValueError, describe } from '../util/errors.js';
+import { exp } from './layers.js';
 
 /** Host-side check that every id lies in `[0, numSegments)`. */
 export function checkSegmentIds(what: string, ids: Int32Array, numSegments: number): void {
@@ -71,9 +72,12 @@ export function gatherRows(x: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   const n = x.shape[0];
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xx = args[0] as tf.Tensor2D;
+    // Through `save`, not the closure: a nested tf.grad disposes forward-pass tensors
+    // (indices made inside it) before its backward pass runs.
+    (args[1] as tf.GradSaveFunc)([indices]);
     return {
       value: rawGather(xx, indices),
-      gradFunc: (dy: tf.Tensor) => [segmentSum(dy as tf.Tensor2D, indices, n)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [segmentSum(dy as tf.Tensor2D, saved[0] as tf.Tensor1D, n)],
     };
   });
   return f(x) as tf.Tensor2D;
@@ -91,9 +95,10 @@ export function segmentSum(data: tf.Tensor2D, segmentIds: tf.Tensor1D, numSegmen
   if (!Number.isInteger(numSegments) || numSegments < 0) throw new ValueError('numSegments', 'an integer >= 0', describe(numSegments));
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const d = args[0] as tf.Tensor2D;
+    (args[1] as tf.GradSaveFunc)([segmentIds]);
     return {
       value: rawScatter(d, segmentIds, numSegments),
-      gradFunc: (dz: tf.Tensor) => [gatherRows(dz as tf.Tensor2D, segmentIds)],
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => [gatherRows(dz as tf.Tensor2D, saved[0] as tf.Tensor1D)],
     };
   });
   return f(data) as tf.Tensor2D;
@@ -162,7 +167,7 @@ export function segmentSoftmax(logits: tf.Tensor2D, segmentIds: tf.Tensor1D, num
   return tf.tidy(() => {
     // The shift by the segment max cancels in the ratio, so it is a constant for gradients.
     const mx = segmentMaxConstant(logits, segmentIds, numSegments); // [S, H]
-    const ex = tf.exp(tf.sub(logits, rawGather(mx, segmentIds))) as tf.Tensor2D; // [E, H]
+    const ex = exp(tf.sub(logits, rawGather(mx, segmentIds))) as tf.Tensor2D; // [E, H] (exp exact to any order)
     const den = segmentSum(ex, segmentIds, numSegments); // [S, H]
     return tf.div(ex, gatherRows(den, segmentIds)) as tf.Tensor2D;
   });

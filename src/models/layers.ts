@@ -1,0 +1,334 @@
+/**
+ * Dense layers, MLPs and LayerNorm as factories (STYLE.md §4): a factory checks its options,
+ * creates its parameters in a {@link ParamStore} under `name`, and returns a pure function
+ * of tensors.
+ *
+ * Speed on wasm: tfjs's default matMul gradient multiplies with `transposeA/transposeB`,
+ * which the wasm backend runs ~10× slower than an explicit `tf.transpose` followed by a plain
+ * matMul. {@link matMul} here carries its own gradient written that way, defined through
+ * itself, so gradients of any order exist (forces from a learned energy, trained on forces,
+ * need the second derivative through every dense layer).
+ *
+ * ```ts
+ * const params = new ParamStore(new Rng(0));
+ * const f = mlp({ sizes: [3, 64, 64, 1], activation: 'silu', name: 'energy' }, params);
+ * const y = f(x);                         // x [N, 3] → y [N, 1]
+ * ```
+ */
+import { tf } from '../engine/tf.js';
+import type { Rng } from '../engine/rng.js';
+import { ShapeError, ValueError, ConfigError, describe } from '../util/errors.js';
+import { ParamStore, type Initializer } from './params.js';
+
+/** Activations every layer accepts. */
+export const ACTIVATIONS = ['relu', 'silu', 'tanh', 'sigmoid', 'none'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/**
+ * tfjs saves the *output* of tanh/sigmoid/exp for their gradients as a detached clone, so a
+ * second derivative through them silently loses terms (and `grad(grad(tanh))` throws). These
+ * versions recompute the function inside the gradient from the input, through themselves, so
+ * derivatives of every order are exact.
+ *
+ * Every custom gradient here reads its inputs through `save` (never a closure): tfjs disposes
+ * a forward pass's intermediates before the backward pass of a nested `tf.grad`, and saved
+ * tensors stay linked on the tape so the gradient itself can be differentiated.
+ */
+export function tanh<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xx]);
+    return {
+      value: tf.tanh(xx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const t = tanh(saved[0]);
+        return [tf.mul(dy, tf.sub(1, tf.mul(t, t)))];
+      },
+    };
+  });
+  return f(x) as T;
+}
+
+/** Logistic sigmoid with exact derivatives of every order (see {@link tanh}). */
+export function sigmoid<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xx]);
+    return {
+      value: tf.sigmoid(xx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const s = sigmoid(saved[0]);
+        return [tf.mul(dy, tf.mul(s, tf.sub(1, s)))];
+      },
+    };
+  });
+  return f(x) as T;
+}
+
+/** exp with exact derivatives of every order (see {@link tanh}). */
+export function exp<T extends tf.Tensor>(x: T): T {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xx]);
+    return { value: tf.exp(xx), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, exp(saved[0]))] };
+  });
+  return f(x) as T;
+}
+
+/** Applies an activation (all differentiable to any order; relu's second derivative is 0). */
+export function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  switch (activation) {
+    case 'relu':
+      return tf.relu(x);
+    case 'silu':
+      return tf.mul(x, sigmoid(x)) as tf.Tensor2D;
+    case 'tanh':
+      return tanh(x) as tf.Tensor2D;
+    case 'sigmoid':
+      return sigmoid(x) as tf.Tensor2D;
+    case 'none':
+      return x;
+  }
+}
+
+function checkActivation(what: string, a: unknown): Activation {
+  if (!(ACTIVATIONS as readonly unknown[]).includes(a)) throw new ConfigError(what, `one of ${ACTIVATIONS.join(', ')}`, describe(a));
+  return a as Activation;
+}
+
+function checkDim(what: string, d: unknown): number {
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1) throw new ConfigError(what, 'a positive integer', describe(d));
+  return d;
+}
+
+function checkName(what: string, n: unknown): string {
+  if (typeof n !== 'string' || n.length === 0) throw new ConfigError(what, 'a non-empty string (parameter name prefix)', describe(n));
+  return n;
+}
+
+/**
+ * Matrix product `a · b` whose gradient uses explicit transposes and plain matMuls:
+ * `∂a = dy · bᵀ`, `∂b = aᵀ · dy`, each again through {@link matMul}, so any order works.
+ *
+ * Shapes: a `[M, K]`, b `[K, N]` → `[M, N]`.
+ */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const aa = args[0] as tf.Tensor2D;
+    const bb = args[1] as tf.Tensor2D;
+    (args[2] as tf.GradSaveFunc)([aa, bb]);
+    return {
+      value: tf.matMul(aa, bb),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sa, sb] = saved as tf.Tensor2D[];
+        return [matMul(dy as tf.Tensor2D, tf.transpose(sb)), matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+      },
+    };
+  });
+  return f(a, b) as tf.Tensor2D;
+}
+
+/** Options of {@link dense}. */
+export interface DenseOptions {
+  readonly inDim: number;
+  readonly outDim: number;
+  /** Add a bias (default true). */
+  readonly bias?: boolean;
+  /** Default 'none'. */
+  readonly activation?: Activation;
+  /** Weight initialiser (default 'lecunNormal'); biases start at zero. */
+  readonly init?: Initializer;
+  /** Parameter name prefix: creates `${name}/w` [inDim, outDim] and `${name}/b` [outDim]. */
+  readonly name: string;
+}
+
+/** A dense layer: the function plus what it was built with. */
+export interface DenseLayer {
+  /** `x [rows, inDim] → activation(x·w + b) [rows, outDim]`. */
+  (x: tf.Tensor2D): tf.Tensor2D;
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly activation: Activation;
+  readonly name: string;
+  /** The weight `[inDim, outDim]` and bias `[outDim]` (null without bias). */
+  readonly w: tf.Variable;
+  readonly b: tf.Variable | null;
+  /**
+   * The layer applied to a concatenation given as parts: `Σ_i parts[i] · w[rows_i] + b`
+   * (then the activation), equal to `layer(concat(parts, 1))` without building the concat.
+   * Part widths must sum to inDim.
+   */
+  applyParts(parts: readonly tf.Tensor2D[]): tf.Tensor2D;
+  /** `x · w[rowStart : rowStart + x.width]` with no bias and no activation. */
+  partialProduct(x: tf.Tensor2D, rowStart: number): tf.Tensor2D;
+  /** `activation(z + b)` for a pre-activation sum z `[rows, outDim]`. */
+  finish(z: tf.Tensor2D): tf.Tensor2D;
+}
+
+/**
+ * Dense (fully connected) layer `y = activation(x · w + b)`.
+ *
+ * Shapes: x `[rows, inDim]` → `[rows, outDim]`. Parameters `${name}/w` `[inDim, outDim]`,
+ * `${name}/b` `[outDim]`. The optional `rng` overrides the store's initialisation stream.
+ */
+export function dense(options: DenseOptions, params: ParamStore, rng?: Rng): DenseLayer {
+  const inDim = checkDim('dense.inDim', options.inDim);
+  const outDim = checkDim('dense.outDim', options.outDim);
+  const name = checkName('dense.name', options.name);
+  const activation = checkActivation('dense.activation', options.activation ?? 'none');
+  const useBias = options.bias ?? true;
+  if (typeof useBias !== 'boolean') throw new ConfigError('dense.bias', 'a boolean', describe(useBias));
+  if (!(params instanceof ParamStore)) throw new ValueError('params', 'a ParamStore', describe(params));
+  const w = params.get(`${name}/w`, [inDim, outDim], options.init ?? 'lecunNormal', rng);
+  const b = useBias ? params.get(`${name}/b`, [outDim], 'zeros', rng) : null;
+
+  const finish = (z: tf.Tensor2D): tf.Tensor2D => {
+    // [rows, outDim]
+    const zb = b ? (tf.add(z, b) as tf.Tensor2D) : z;
+    return activate(zb, activation);
+  };
+  const partialProduct = (x: tf.Tensor2D, rowStart: number): tf.Tensor2D => {
+    const width = x.shape[1];
+    if (rowStart === 0 && width === inDim) return matMul(x, w as tf.Tensor2D);
+    // [width, outDim]
+    const wPart = tf.slice(w as tf.Tensor2D, [rowStart, 0], [width, outDim]);
+    return matMul(x, wPart);
+  };
+  const layer = ((x: tf.Tensor2D): tf.Tensor2D => {
+    if (x.rank !== 2 || x.shape[1] !== inDim) {
+      throw new ShapeError(`input of dense '${name}'`, `a rank-2 tensor [rows, ${inDim}]`, `shape [${x.shape.join(', ')}]`);
+    }
+    return finish(matMul(x, w as tf.Tensor2D));
+  }) as DenseLayer;
+  const applyParts = (parts: readonly tf.Tensor2D[]): tf.Tensor2D => {
+    let width = 0;
+    for (const p of parts) width += p.shape[1];
+    if (width !== inDim) throw new ShapeError(`parts of dense '${name}'`, `widths summing to ${inDim}`, `widths [${parts.map((p) => p.shape[1]).join(', ')}]`);
+    let z: tf.Tensor2D | null = null;
+    let row = 0;
+    for (const p of parts) {
+      const t = partialProduct(p, row);
+      z = z ? (tf.add(z, t) as tf.Tensor2D) : t;
+      row += p.shape[1];
+    }
+    return finish(z!);
+  };
+  // A function's own `name` is read-only: redefine it as the parameter prefix.
+  Object.defineProperty(layer, 'name', { value: name });
+  return Object.assign(layer, { inDim, outDim, activation, w, b, applyParts, partialProduct, finish });
+}
+
+/** Options of {@link mlp}. */
+export interface MlpOptions {
+  /** Layer widths `[in, hidden..., out]` (at least 2 entries). */
+  readonly sizes: readonly number[];
+  /** Hidden activation (default 'relu'). */
+  readonly activation?: Activation;
+  /** Apply the activation after the last layer too (default false). */
+  readonly activateLast?: boolean;
+  /** Apply LayerNorm to the output (MeshGraphNets style; default false). */
+  readonly layerNorm?: boolean;
+  readonly init?: Initializer;
+  /** Parameter prefix: layers are `${name}/dense0`, `${name}/dense1`, …, norm `${name}/norm`. */
+  readonly name: string;
+}
+
+/** An MLP: the function, its layers, and the tail after the first layer's matrix product. */
+export interface Mlp {
+  /** `x [rows, sizes[0]] → [rows, sizes[last]]`. */
+  (x: tf.Tensor2D): tf.Tensor2D;
+  readonly sizes: readonly number[];
+  readonly layers: readonly DenseLayer[];
+  readonly norm: LayerNorm | null;
+  /**
+   * Continues the MLP from the first layer's pre-activation product `z0 = x · w0` (without
+   * bias): bias, activation, remaining layers, norm. Lets a caller compute `x · w0` in parts
+   * (e.g. project node features before gathering them onto edges).
+   */
+  fromFirstProduct(z0: tf.Tensor2D): tf.Tensor2D;
+}
+
+/**
+ * Multi-layer perceptron: dense layers with `activation` between them, optionally after the
+ * last, optionally followed by LayerNorm.
+ *
+ * Shapes: x `[rows, sizes[0]]` → `[rows, sizes[sizes.length - 1]]`.
+ */
+export function mlp(options: MlpOptions, params: ParamStore, rng?: Rng): Mlp {
+  const name = checkName('mlp.name', options.name);
+  const sizes = options.sizes;
+  if (!Array.isArray(sizes) || sizes.length < 2) throw new ConfigError('mlp.sizes', 'an array of at least 2 widths [in, ..., out]', describe(sizes));
+  sizes.forEach((s, i) => checkDim(`mlp.sizes[${i}]`, s));
+  const activation = checkActivation('mlp.activation', options.activation ?? 'relu');
+  const activateLast = options.activateLast ?? false;
+  const layers: DenseLayer[] = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const last = i + 2 === sizes.length;
+    layers.push(
+      dense(
+        { inDim: sizes[i], outDim: sizes[i + 1], activation: last && !activateLast ? 'none' : activation, init: options.init, name: `${name}/dense${i}` },
+        params,
+        rng,
+      ),
+    );
+  }
+  const norm = options.layerNorm ? layerNorm({ dim: sizes[sizes.length - 1], name: `${name}/norm` }, params) : null;
+  const fromFirstProduct = (z0: tf.Tensor2D): tf.Tensor2D => {
+    let h = layers[0].finish(z0);
+    for (let i = 1; i < layers.length; i++) h = layers[i](h);
+    return norm ? norm(h) : h;
+  };
+  const f = ((x: tf.Tensor2D): tf.Tensor2D => {
+    let h = layers[0](x);
+    for (let i = 1; i < layers.length; i++) h = layers[i](h);
+    return norm ? norm(h) : h;
+  }) as Mlp;
+  return Object.assign(f, { sizes: [...sizes], layers, norm, fromFirstProduct });
+}
+
+/** Options of {@link layerNorm}. */
+export interface LayerNormOptions {
+  readonly dim: number;
+  /** Added to the variance (default 1e-5). */
+  readonly eps?: number;
+  /** Learnable scale γ (default true, starts at 1) and offset β (default true, starts at 0). */
+  readonly scale?: boolean;
+  readonly offset?: boolean;
+  /** Creates `${name}/scale` and `${name}/offset`, each `[dim]`. */
+  readonly name: string;
+}
+
+export interface LayerNorm {
+  /** `x [rows, dim]` → normalised `[rows, dim]`. */
+  (x: tf.Tensor2D): tf.Tensor2D;
+  readonly dim: number;
+}
+
+/**
+ * Layer normalisation (Ba, Kiros & Hinton 2016) over the feature axis:
+ * `y = (x − μ) / sqrt(σ² + eps) · γ + β`, μ and σ² per row.
+ *
+ * Shapes: x `[rows, dim]` → `[rows, dim]`.
+ */
+export function layerNorm(options: LayerNormOptions, params: ParamStore): LayerNorm {
+  const dim = checkDim('layerNorm.dim', options.dim);
+  const name = checkName('layerNorm.name', options.name);
+  const eps = options.eps ?? 1e-5;
+  if (!(eps > 0)) throw new ConfigError('layerNorm.eps', 'a positive number', describe(eps));
+  const gamma = (options.scale ?? true) ? params.get(`${name}/scale`, [dim], 'ones') : null;
+  const beta = (options.offset ?? true) ? params.get(`${name}/offset`, [dim], 'zeros') : null;
+  const f = ((x: tf.Tensor2D): tf.Tensor2D => {
+    if (x.rank !== 2 || x.shape[1] !== dim) throw new ShapeError(`input of layerNorm '${name}'`, `a rank-2 tensor [rows, ${dim}]`, `shape [${x.shape.join(', ')}]`);
+    // [rows, 1]
+    const mean = tf.mean(x, 1, true);
+    // [rows, dim]
+    const xc = tf.sub(x, mean);
+    // [rows, 1]
+    const variance = tf.mean(tf.square(xc), 1, true);
+    let y = tf.mul(xc, tf.rsqrt(tf.add(variance, eps))) as tf.Tensor2D;
+    if (gamma) y = tf.mul(y, gamma) as tf.Tensor2D;
+    if (beta) y = tf.add(y, beta) as tf.Tensor2D;
+    return y;
+  }) as LayerNorm;
+  return Object.assign(f, { dim });
+}
