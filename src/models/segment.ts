@@ -131,13 +131,35 @@ export function segmentMax(data: tf.Tensor2D, segmentIds: tf.Tensor1D, numSegmen
   return tf.tidy(() => {
     const F = data.shape[1];
     if (data.shape[0] === 0) return tf.zeros([numSegments, F]) as tf.Tensor2D;
-    const maxT = segmentMaxConstant(data, segmentIds, numSegments); // [S, F], no gradient
-    // Route the gradient through a selection mask: rows at their segment's max, ties share.
-    const atMax = tf.cast(tf.equal(data, rawGather(maxT, segmentIds)), 'float32'); // [E, F]
-    const ties = rawGather(rawScatter(atMax as tf.Tensor2D, segmentIds, numSegments), segmentIds); // [E, F]
-    const w = tf.div(atMax, tf.maximum(ties, 1));
+    // Route the gradient through constant selection weights: rows at their segment's max,
+    // ties share equally. Computed host-side, so no gradient flows into the mask.
+    const w = segmentMaxWeights(data, segmentIds, numSegments); // [E, F]
     return segmentSum(tf.mul(data, w) as tf.Tensor2D, segmentIds, numSegments);
   });
+}
+
+/** Host-side `[E, F]` weights: 1/(number of ties) where a row attains its segment max, else 0. */
+function segmentMaxWeights(data: tf.Tensor2D, segmentIds: tf.Tensor1D, numSegments: number): tf.Tensor2D {
+  const E = data.shape[0];
+  const F = data.shape[1];
+  const vals = data.dataSync();
+  const ids = segmentIds.dataSync();
+  const mx = new Float32Array(numSegments * F).fill(-Infinity);
+  for (let e = 0; e < E; e++) {
+    const k = ids[e];
+    for (let j = 0; j < F; j++) if (vals[e * F + j] > mx[k * F + j]) mx[k * F + j] = vals[e * F + j];
+  }
+  const ties = new Float32Array(numSegments * F);
+  for (let e = 0; e < E; e++) {
+    const k = ids[e];
+    for (let j = 0; j < F; j++) if (vals[e * F + j] === mx[k * F + j]) ties[k * F + j]++;
+  }
+  const w = new Float32Array(E * F);
+  for (let e = 0; e < E; e++) {
+    const k = ids[e];
+    for (let j = 0; j < F; j++) if (vals[e * F + j] === mx[k * F + j]) w[e * F + j] = 1 / ties[k * F + j];
+  }
+  return tf.tensor2d(w, [E, F]);
 }
 
 /**
