@@ -4,3 +4,4 @@ export * from './validate.js';
 export * from './edges.js';
 export * from './sparse.js';
 export * from './operators.js';
+export * from './locate.js';
