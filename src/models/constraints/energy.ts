@@ -11,6 +11,12 @@
  * Training on forces needs ∂F/∂θ, a second derivative of E_θ: the segment ops and the tfjs
  * gradients used here are differentiable again, so `tf.variableGrads(() => loss(F))` works.
  *
+ * Limitation (tfjs 4.22, pinned by a test): ops whose gradient is computed from their saved
+ * *output* (tanh, sigmoid, exp) lose the second-order path to the parameters before them:
+ * through a tanh MLP the first-layer bias gets no gradient from a force loss. Use activations
+ * whose gradient is recomputed from the input, such as softplus (SchNet's shifted softplus),
+ * in energy networks trained on forces.
+ *
  * Shapes: positions `[N, D]`; energy: `[N, D] → scalar`; forces `[N, D]`.
  */
 import { tf } from '../../engine/tf.js';

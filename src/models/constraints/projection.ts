@@ -17,6 +17,9 @@
  * The layer is a `tf.customGrad` op: gradients flow to the network that predicted u, and
  * Π(Π u) = Π u (a projector, M-orthogonal on the free nodes).
  *
+ * P excludes the Dirichlet nodes as well (they carry no pressure unknown): the divergence
+ * vanishes on the dual cell of every node whose velocity and pressure are free (`constrained`).
+ *
  * Solvability: D_P u must lie in the range of L. It does when every node is free (range(L) =
  * range(D)), or when outflow nodes hold p = 0. With all boundary velocities fixed and no
  * p = 0 node, the fixed boundary velocities must carry zero net flux; otherwise CG stops at the
@@ -46,6 +49,8 @@ export interface ProjectionInfo {
   iterations: number;
   /** ‖L p − b‖ / ‖b‖ of the last solve (0 when b = 0). */
   relResidual: number;
+  /** Free-pressure nodes left unconstrained: none of their triangle neighbours has a free velocity. */
+  readonly droppedRows: number;
 }
 
 /** A projection layer with access to its host-side operator (for tests and metrics). */
@@ -57,19 +62,45 @@ export interface Projection {
   /** Πᵀ g on a flat `[N*2]` array. */
   readonly projectT: (g: ArrayLike<number>) => Float64Array;
   readonly info: ProjectionInfo;
+  /** [N] 1 on the nodes where D(Π u) = 0 is enforced. */
+  readonly constrained: Uint8Array;
 }
 
 /** Builds Π for one mesh; see the module doc. */
 export function divergenceFreeProjection(ops: P1Operators, options: ProjectionOptions = {}): Projection {
   const N = ops.numNodes;
   const vFixed = options.velocityFixed ?? new Uint8Array(N);
-  const pZero = options.pressureZero ?? new Uint8Array(N);
+  const pZeroIn = options.pressureZero ?? new Uint8Array(N);
   if (vFixed.length !== N) throw new ShapeError('velocityFixed', `a Uint8Array of length ${N}`, describe(vFixed));
-  if (pZero.length !== N) throw new ShapeError('pressureZero', `a Uint8Array of length ${N}`, describe(pZero));
+  if (pZeroIn.length !== N) throw new ShapeError('pressureZero', `a Uint8Array of length ${N}`, describe(pZeroIn));
+  // Nodes with a prescribed velocity carry no pressure unknown: the divergence constraint is
+  // enforced on the dual cells of the nodes whose velocity is free and whose pressure is free.
+  // (Constraining Dirichlet nodes too makes the system inconsistent on many meshes: rows
+  // dominated by prescribed values cannot be met by the few free velocities around them.)
+  const pZero = Uint8Array.from(pZeroIn, (z, i) => (z || vFixed[i] ? 1 : 0));
+  // Row i of D restricted to free velocities is zero when no *other* vertex of the triangles
+  // around i is free (∫∇φ_i = 0 makes i's own coefficient vanish): such a row cannot be met
+  // by any correction and is dropped (`info.droppedRows`).
+  const freeNeighbour = new Uint8Array(N);
+  const tri = ops.triangles;
+  for (let t = 0; t < tri.length; t += 3) {
+    for (let k = 0; k < 3; k++) {
+      const a = tri[t + k], b = tri[t + ((k + 1) % 3)], c = tri[t + ((k + 2) % 3)];
+      if (!vFixed[b] || !vFixed[c]) freeNeighbour[a] = 1;
+    }
+  }
+  let dropped = 0;
+  for (let i = 0; i < N; i++) {
+    if (!pZero[i] && !freeNeighbour[i]) {
+      pZero[i] = 1;
+      dropped++;
+    }
+  }
+  const constrained = Uint8Array.from(pZero, (z) => 1 - z);
   const tol = options.tol ?? 1e-10;
   const maxIter = options.maxIter ?? 10 * N;
   if (!(tol > 0)) throw new ValueError('tol', 'a positive number', String(tol));
-  const info: ProjectionInfo = { iterations: 0, relResidual: 0 };
+  const info: ProjectionInfo = { iterations: 0, relResidual: 0, droppedRows: dropped };
   const invM = new Float64Array(N);
   for (let i = 0; i < N; i++) invM[i] = ops.lumpedMass[i] > 0 ? 1 / ops.lumpedMass[i] : 0;
 
@@ -108,6 +139,10 @@ export function divergenceFreeProjection(ops: P1Operators, options: ProjectionOp
     }
     const d = Float64Array.from(r);
     let rr = dot(r, r);
+    // Keep the iterate of smallest residual: on an inconsistent (singular) system CG drifts
+    // away once the consistent part is solved, so stop when the residual grows 10⁴-fold.
+    let best = Float64Array.from(x);
+    let bestRR = rr;
     let it = 0;
     for (; it < maxIter && Math.sqrt(rr) > tol * bn; it++) {
       const Ld = L(d);
@@ -119,10 +154,15 @@ export function divergenceFreeProjection(ops: P1Operators, options: ProjectionOp
         r[i] -= alpha * Ld[i];
       }
       const rrNew = dot(r, r);
+      if (rrNew < bestRR) {
+        bestRR = rrNew;
+        best.set(x);
+      } else if (rrNew > 1e8 * bestRR) break;
       const beta = rrNew / rr;
       rr = rrNew;
       for (let i = 0; i < N; i++) d[i] = r[i] + beta * d[i];
     }
+    x.set(best);
     // True residual (not the recursive one).
     const Lx = L(x);
     let res = 0;
@@ -166,6 +206,7 @@ export function divergenceFreeProjection(ops: P1Operators, options: ProjectionOp
   Object.defineProperty(layer, 'project', { value: apply });
   Object.defineProperty(layer, 'projectT', { value: applyT });
   Object.defineProperty(layer, 'info', { value: info });
+  Object.defineProperty(layer, 'constrained', { value: constrained });
   return layer;
 }
 

@@ -20,12 +20,12 @@ export function randomMlp(rng: Rng, sizes: number[]): MlpWeights {
   return w;
 }
 
-/** Applies an MLP (tanh between layers, linear last layer) row-wise. */
-export function mlpApply(weights: readonly tf.Tensor[], x: tf.Tensor2D): tf.Tensor2D {
+/** Applies an MLP (tanh or softplus between layers, linear last layer) row-wise. */
+export function mlpApply(weights: readonly tf.Tensor[], x: tf.Tensor2D, act: 'tanh' | 'softplus' = 'tanh'): tf.Tensor2D {
   let h: tf.Tensor2D = x;
   for (let l = 0; l < weights.length; l += 2) {
     h = tf.add(tf.matMul(h, weights[l] as tf.Tensor2D), weights[l + 1]) as tf.Tensor2D;
-    if (l + 2 < weights.length) h = tf.tanh(h);
+    if (l + 2 < weights.length) h = act === 'tanh' ? tf.tanh(h) : tf.softplus(h);
   }
   return h;
 }
@@ -49,15 +49,25 @@ export function randomSymmetricGraph(rng: Rng, n: number, p = 0.5): { senders: I
   return { senders: Int32Array.from(perm, (k) => s[k]), receivers: Int32Array.from(perm, (k) => r[k]) };
 }
 
-/** Random points in the unit square (with its 4 corners) triangulated by Delaunay. */
-export function randomMesh(rng: Rng, n: number): { positions: Float64Array; triangles: Int32Array; boundary: Uint8Array } {
+/**
+ * Random points in the unit square triangulated by Delaunay: the 4 corners, `perSide` random
+ * points on each side and `n` interior points. `boundary` marks nodes on the square's sides.
+ */
+export function randomMesh(rng: Rng, n: number, perSide = 3): { positions: Float64Array; triangles: Int32Array; boundary: Uint8Array } {
   const pts = [0, 0, 1, 0, 1, 1, 0, 1];
-  for (let i = 0; i < n; i++) pts.push(0.02 + 0.96 * rng.uniform(), 0.02 + 0.96 * rng.uniform());
+  for (let k = 0; k < perSide; k++) {
+    pts.push(0.05 + 0.9 * rng.uniform(), 0, 0.05 + 0.9 * rng.uniform(), 1, 0, 0.05 + 0.9 * rng.uniform(), 1, 0.05 + 0.9 * rng.uniform());
+  }
+  for (let i = 0; i < n; i++) pts.push(0.04 + 0.92 * rng.uniform(), 0.04 + 0.92 * rng.uniform());
   const positions = Float64Array.from(pts);
   const d = new Delaunator(positions);
   const triangles = Int32Array.from(d.triangles);
-  const boundary = new Uint8Array(positions.length / 2);
-  for (const v of d.hull) boundary[v] = 1;
+  const N = positions.length / 2;
+  const boundary = new Uint8Array(N);
+  for (let i = 0; i < N; i++) {
+    const x = positions[2 * i], y = positions[2 * i + 1];
+    if (x === 0 || x === 1 || y === 0 || y === 1) boundary[i] = 1;
+  }
   return { positions, triangles, boundary };
 }
 

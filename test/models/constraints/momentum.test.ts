@@ -136,7 +136,9 @@ describe('momentumConservingUpdate', () => {
       })([...c.weights, c.inputs.h]);
       const norms = grads.map((g) => {
         const v = g.dataSync();
-        return Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+        let s = 0;
+        for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+        return Math.sqrt(s);
       });
       for (const nrm of norms) {
         expect(Number.isFinite(nrm)).toBe(true);
