@@ -91,6 +91,55 @@ export function checkGradients(f: (xs: tf.Tensor[]) => tf.Scalar, xs: readonly t
   return r;
 }
 
+/**
+ * Gradient check with respect to trainable variables (e.g. every parameter of a ParamStore):
+ * analytic `tf.variableGrads(loss, vars)` against central differences obtained by assigning
+ * `v + h·u` to the variables (restored afterwards).
+ */
+export function checkVariableGradients(loss: () => tf.Scalar, vars: readonly tf.Variable[], options: GradCheckOptions = {}): GradCheckResult {
+  const row = tolerance('float32', tf.getBackend());
+  const h = options.step ?? row.fdStep;
+  const rtol = options.rtol ?? row.gradRtol;
+  const atol = options.atol ?? row.gradAtol;
+  const rng = new Rng(options.seed ?? 4321);
+  const { value, grads } = tf.variableGrads(loss, vars as tf.Variable[]);
+  value.dispose();
+  const gData = vars.map((v) => (grads[v.name] ? grads[v.name].dataSync().slice() : new Float32Array(v.size)));
+  tf.dispose(Object.values(grads));
+  const originals = vars.map((v) => tf.clone(v));
+  const lines: string[] = [];
+  let worst = 0;
+  const analytic: number[] = [];
+  const numeric: number[] = [];
+  for (let d = 0; d < (options.directions ?? 3); d++) {
+    const us = vars.map((v) => rng.normalArray(v.size) as Float32Array);
+    let a = 0;
+    us.forEach((u, i) => {
+      for (let k = 0; k < u.length; k++) a += gData[i][k] * u[k];
+    });
+    const at = (s: number): number => {
+      vars.forEach((v, i) => tf.tidy(() => v.assign(tf.add(originals[i], tf.mul(tf.tensor(us[i], v.shape), s)))));
+      const t = tf.tidy(loss);
+      const val = t.dataSync()[0];
+      t.dispose();
+      return val;
+    };
+    const dq = (hh: number): number => (at(hh) - at(-hh)) / (2 * hh);
+    const num = (4 * dq(h / 2) - dq(h)) / 3;
+    analytic.push(a);
+    numeric.push(num);
+    const err = Math.abs(a - num) / (atol + rtol * Math.max(Math.abs(a), Math.abs(num)));
+    worst = Math.max(worst, err);
+    lines.push(`  direction ${d}: analytic ${a.toPrecision(7)}, finite-difference ${num.toPrecision(7)}, error/tolerance ${err.toFixed(3)}`);
+  }
+  vars.forEach((v, i) => v.assign(originals[i]));
+  tf.dispose(originals);
+  const ok = worst <= 1;
+  const report = `variable gradient check (h=${h}, rtol=${rtol}, atol=${atol}, seed=${options.seed ?? 4321}) ${ok ? 'passed' : 'FAILED'}\n${lines.join('\n')}`;
+  if (!ok) throw new Error(report);
+  return { analytic, numeric, worst, ok, report };
+}
+
 /** Runs `fn` and asserts that the number of live tensors is unchanged afterwards. */
 export async function expectNoLeaks<T>(fn: () => T | Promise<T>): Promise<T> {
   const before = tf.memory().numTensors;

@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/engine/backend.js';
+import { tf } from '../../src/engine/tf.js';
+import { Rng } from '../../src/engine/rng.js';
+import { ParamStore } from '../../src/models/params.js';
+import { mlp } from '../../src/models/layers.js';
+import { adam, valueAndGrads, disposeGrads } from '../../src/models/optim.js';
+import { expectNoLeaks } from '../helpers/tf.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+function setup(seed: number) {
+  const p = new ParamStore(new Rng(seed));
+  const m = mlp({ sizes: [3, 8, 2], layerNorm: true, name: 'm' }, p);
+  const rng = new Rng(99);
+  const x = tf.tensor2d(rng.normalArray(10 * 3) as Float32Array, [10, 3]);
+  const y = tf.tensor2d(rng.normalArray(10 * 2) as Float32Array, [10, 2]);
+  const loss = () => tf.mean(tf.square(tf.sub(m(x), y))) as tf.Scalar;
+  return { p, loss, dispose: () => { tf.dispose([x, y]); p.dispose(); } };
+}
+
+function train(fused: boolean | 'tfjs', steps: number) {
+  const s = setup(1);
+  const losses: number[] = [];
+  if (fused === 'tfjs') {
+    const opt = tf.train.adam(1e-2, 0.9, 0.999, 1e-8);
+    for (let i = 0; i < steps; i++) {
+      const l = opt.minimize(s.loss, true, s.p.variables())!;
+      losses.push(l.dataSync()[0]);
+      l.dispose();
+    }
+    opt.dispose();
+  } else {
+    const opt = adam({ lr: 1e-2, fused });
+    for (let i = 0; i < steps; i++) {
+      const { value, grads } = valueAndGrads(s.p, s.loss);
+      losses.push(value.dataSync()[0]);
+      value.dispose();
+      opt.apply(s.p, grads);
+      disposeGrads(grads);
+    }
+    opt.dispose();
+  }
+  const w = s.p.getWeights();
+  s.dispose();
+  return { losses, w };
+}
+
+describe('adam', () => {
+  it('fused, per-variable and tf.train.adam give the same trajectory', () => {
+    const a = train(true, 20), b = train(false, 20), c = train('tfjs', 20);
+    expect(a.losses[19]).toBeLessThan(a.losses[0] * 0.8);
+    for (let i = 0; i < 20; i++) {
+      expect(a.losses[i]).toBeCloseTo(b.losses[i], 4);
+      expect(a.losses[i]).toBeCloseTo(c.losses[i], 4);
+    }
+    for (const k of Object.keys(a.w)) {
+      const d = a.w[k].data.reduce((mx, v, i) => Math.max(mx, Math.abs(v - c.w[k].data[i])), 0);
+      expect(d, k).toBeLessThan(1e-4);
+    }
+  });
+
+  it('getState/setState resumes exactly', () => {
+    const s1 = setup(1);
+    const opt = adam({ lr: 1e-2 });
+    const step = (o: ReturnType<typeof adam>, s: ReturnType<typeof setup>) => {
+      const { value, grads } = valueAndGrads(s.p, s.loss);
+      value.dispose();
+      o.apply(s.p, grads);
+      disposeGrads(grads);
+    };
+    for (let i = 0; i < 3; i++) step(opt, s1);
+    const state = opt.getState();
+    const weights = s1.p.getWeights();
+    step(opt, s1);
+    const s2 = setup(2);
+    s2.p.setWeights(weights);
+    const opt2 = adam({ lr: 1e-2 });
+    opt2.setState(s2.p, state);
+    expect(opt2.steps).toBe(3);
+    step(opt2, s2);
+    expect(s2.p.getWeights()).toEqual(s1.p.getWeights());
+    opt.dispose(); opt2.dispose(); s1.dispose(); s2.dispose();
+  });
+
+  it('rejects bad options; a step leaks no tensors', async () => {
+    expect(() => adam({ lr: -1 })).toThrow(/adam.lr/);
+    expect(() => adam({ lr: 1, beta1: 1 })).toThrow(/adam.beta1/);
+    const s = setup(1);
+    const opt = adam({ lr: 1e-3 });
+    const once = () => {
+      const { value, grads } = valueAndGrads(s.p, s.loss);
+      value.dispose();
+      opt.apply(s.p, grads);
+      disposeGrads(grads);
+    };
+    once(); // creates the state
+    await expectNoLeaks(() => once());
+    opt.dispose();
+    s.dispose();
+  });
+});
