@@ -76,11 +76,12 @@ export interface GraphNetworkInput {
   readonly numGraphs?: number;
 }
 
-export interface GraphNetworkOutput {
+/** A type alias (not an interface) so it can be returned from `tf.tidy`. */
+export type GraphNetworkOutput = {
   readonly nodes: tf.Tensor2D;
   readonly edges: tf.Tensor2D;
   readonly globals?: tf.Tensor2D;
-}
+};
 
 export type GraphNetwork = (g: GraphNetworkInput) => GraphNetworkOutput;
 
