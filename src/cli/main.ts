@@ -6,6 +6,7 @@ import { GnnwbError } from '../util/errors.js';
 import { getCommand, listCommands, parseArgs, type CommandContext } from './registry.js';
 import './info.js';
 import '../train/nbody_cli.js';
+import './workbench.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 

@@ -1,0 +1,5 @@
+/** Registers the workbench's commands (one import line in main.ts). */
+import './simulate.js';
+import './train.js';
+import './rollout.js';
+import './merge.js';
