@@ -204,7 +204,7 @@ export function obj<S extends Shape>(shape: S, o: { default?: Partial<Out<S>>; a
 }
 
 /** Tagged union on a string field (default `kind`): picks the schema by the tag's value. */
-export function tagged<T>(variants: Readonly<Record<string, Schema<T>>>, tag = 'kind'): Schema<T> {
+export function tagged<V extends Record<string, Schema<unknown>>>(variants: V, tag = 'kind'): Schema<SchemaOut<V[keyof V]>> {
   const names = Object.keys(variants);
   const expects = `an object with ${tag} one of ${names.join(', ')}`;
   return {
@@ -214,10 +214,13 @@ export function tagged<T>(variants: Readonly<Record<string, Schema<T>>>, tag = '
       const t = (v as Record<string, unknown>)[tag];
       const s = typeof t === 'string' ? variants[t] : undefined;
       if (!s) throw new ConfigError(join(path, tag), `one of ${names.map((n) => JSON.stringify(n)).join(', ')}`, describe(t), typeof t === 'string' ? nearest(t, names) : undefined);
-      return s.parse(v, path);
+      return s.parse(v, path) as SchemaOut<V[keyof V]>;
     },
   };
 }
+
+/** The parsed type of a schema (distributes over unions of schemas). */
+export type SchemaOut<S> = S extends Schema<infer T> ? T : never;
 
 /** Recursively freezes plain data. */
 export function deepFreeze<T>(v: T): T {
