@@ -10,6 +10,10 @@
 //   biasAct      C = act(C + bias) over an [M, N] matrix (bias per column or scalar).
 //   gatherRows   out[e, :] = x[idx[e], :]                      (4-byte elements)
 //   scatterAdd   out = 0; out[idx[e], :] += d[e, :]            (float32)
+//   binary       out = a (+ - * /) b, operands full, row vector, column or scalar (float32)
+//   reduceSum    sum (or mean) over the rows or the columns of a matrix (float32)
+//   copyBlock    one input of a concat along the last axis (4-byte elements)
+//   transpose2d  blocked matrix transpose (4-byte elements)
 //
 // Index bounds are checked before any write: a bad index returns its position (>= 0) to JS,
 // which turns it into a clear error; -1 means success. Offsets and sizes are checked against
@@ -294,6 +298,178 @@ napi_value ScatterAdd(napi_env env, napi_callback_info info) {
   return num(env, -1);
 }
 
+// binary(heap, op, aOff, aMode, bOff, bMode, rows, cols, outOff)
+// out[r, c] = a (op) b over an [rows, cols] output (float32). Operand modes: 0 full [rows, cols],
+// 1 row vector [cols] (broadcast over rows), 2 column [rows] (broadcast over columns), 3 scalar.
+// op: 0 add, 1 sub, 2 mul, 3 div.
+template <int OP>
+inline float applyOp(float x, float y) {
+  if (OP == 0) return x + y;
+  if (OP == 1) return x - y;
+  if (OP == 2) return x * y;
+  return x / y;
+}
+
+template <int OP>
+void binaryRows(const float* a, int aMode, const float* b, int bMode, int64_t cols, float* out, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; r++) {
+    float* o = out + r * cols;
+    const float* ar = aMode == 0 ? a + r * cols : a;
+    const float* br = bMode == 0 ? b + r * cols : b;
+    if ((aMode == 0 || aMode == 1) && (bMode == 0 || bMode == 1)) {
+      for (int64_t c = 0; c < cols; c++) o[c] = applyOp<OP>(ar[c], br[c]);
+    } else if (aMode == 0 || aMode == 1) {
+      const float y = bMode == 2 ? b[r] : b[0];
+      for (int64_t c = 0; c < cols; c++) o[c] = applyOp<OP>(ar[c], y);
+    } else if (bMode == 0 || bMode == 1) {
+      const float x = aMode == 2 ? a[r] : a[0];
+      for (int64_t c = 0; c < cols; c++) o[c] = applyOp<OP>(x, br[c]);
+    } else {
+      const float v = applyOp<OP>(aMode == 2 ? a[r] : a[0], bMode == 2 ? b[r] : b[0]);
+      for (int64_t c = 0; c < cols; c++) o[c] = v;
+    }
+  }
+}
+
+int64_t modeElems(int64_t mode, int64_t rows, int64_t cols) {
+  return mode == 0 ? rows * cols : mode == 1 ? cols : mode == 2 ? rows : 1;
+}
+
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 9)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t op = i64(env, a.argv[1]), aOff = i64(env, a.argv[2]), aMode = i64(env, a.argv[3]);
+  int64_t bOff = i64(env, a.argv[4]), bMode = i64(env, a.argv[5]);
+  int64_t rows = i64(env, a.argv[6]), cols = i64(env, a.argv[7]), outOff = i64(env, a.argv[8]);
+  if (op < 0 || op > 3 || aMode < 0 || aMode > 3 || bMode < 0 || bMode > 3 || rows < 0 || cols < 0) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: binary: bad op or operand mode");
+    return nullptr;
+  }
+  if (!inHeap(env, heapLen, aOff, modeElems(aMode, rows, cols), 4, "binary a") ||
+      !inHeap(env, heapLen, bOff, modeElems(bMode, rows, cols), 4, "binary b") ||
+      !inHeap(env, heapLen, outOff, rows * cols, 4, "binary out"))
+    return nullptr;
+  const float* A = reinterpret_cast<const float*>(heap + aOff);
+  const float* B = reinterpret_cast<const float*>(heap + bOff);
+  float* O = reinterpret_cast<float*>(heap + outOff);
+  int am = (int)aMode, bm = (int)bMode;
+  parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+    switch (op) {
+      case 0: binaryRows<0>(A, am, B, bm, cols, O, r0, r1); break;
+      case 1: binaryRows<1>(A, am, B, bm, cols, O, r0, r1); break;
+      case 2: binaryRows<2>(A, am, B, bm, cols, O, r0, r1); break;
+      default: binaryRows<3>(A, am, B, bm, cols, O, r0, r1); break;
+    }
+  });
+  return nullptr;
+}
+
+// reduceSum(heap, xOff, rows, cols, axis, scale, outOff): float32 [rows, cols] summed over
+// axis 1 (→ [rows]) or axis 0 (→ [cols]), times scale (1/n for a mean). Accumulates in double.
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 7)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t xOff = i64(env, a.argv[1]), rows = i64(env, a.argv[2]), cols = i64(env, a.argv[3]);
+  int64_t axis = i64(env, a.argv[4]);
+  double scale = f64(env, a.argv[5]);
+  int64_t outOff = i64(env, a.argv[6]);
+  if (rows < 0 || cols < 0 || (axis != 0 && axis != 1)) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: reduceSum: bad shape or axis");
+    return nullptr;
+  }
+  if (!inHeap(env, heapLen, xOff, rows * cols, 4, "reduceSum x") ||
+      !inHeap(env, heapLen, outOff, axis == 1 ? rows : cols, 4, "reduceSum out"))
+    return nullptr;
+  const float* X = reinterpret_cast<const float*>(heap + xOff);
+  float* O = reinterpret_cast<float*>(heap + outOff);
+  if (axis == 1) {
+    parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        const float* x = X + r * cols;
+        double s = 0;
+        for (int64_t c = 0; c < cols; c++) s += x[c];
+        O[r] = static_cast<float>(s * scale);
+      }
+    });
+  } else {
+    const int64_t blk = 64;
+    int64_t nb = (cols + blk - 1) / blk;
+    auto body = [=](int64_t b0, int64_t b1) {
+      double acc[blk];
+      for (int64_t b = b0; b < b1; b++) {
+        int64_t c0 = b * blk, w = std::min(cols, c0 + blk) - c0;
+        for (int64_t j = 0; j < w; j++) acc[j] = 0;
+        for (int64_t r = 0; r < rows; r++) {
+          const float* x = X + r * cols + c0;
+          for (int64_t j = 0; j < w; j++) acc[j] += x[j];
+        }
+        for (int64_t j = 0; j < w; j++) O[c0 + j] = static_cast<float>(acc[j] * scale);
+      }
+    };
+    if (nb >= 2 && rows * cols >= 65536) parallelFor(nb, 1, body);
+    else body(0, nb);
+  }
+  return nullptr;
+}
+
+// copyBlock(heap, srcOff, rows, cols, dstOff, dstCols, colStart): dst[r, colStart + c] = src[r, c]
+// (4-byte elements): one input of a concat along the last axis.
+napi_value CopyBlock(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 7)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t srcOff = i64(env, a.argv[1]), rows = i64(env, a.argv[2]), cols = i64(env, a.argv[3]);
+  int64_t dstOff = i64(env, a.argv[4]), dstCols = i64(env, a.argv[5]), colStart = i64(env, a.argv[6]);
+  if (rows < 0 || cols < 0 || colStart < 0 || colStart + cols > dstCols) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: copyBlock: bad shape");
+    return nullptr;
+  }
+  if (!inHeap(env, heapLen, srcOff, rows * cols, 4, "copyBlock src") ||
+      !inHeap(env, heapLen, dstOff, rows * dstCols, 4, "copyBlock dst"))
+    return nullptr;
+  const uint32_t* S = reinterpret_cast<const uint32_t*>(heap + srcOff);
+  uint32_t* D = reinterpret_cast<uint32_t*>(heap + dstOff);
+  parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) std::memcpy(D + r * dstCols + colStart, S + r * cols, 4 * cols);
+  });
+  return nullptr;
+}
+
+// transpose2d(heap, xOff, rows, cols, outOff): out[c, r] = x[r, c] (4-byte elements), blocked.
+napi_value Transpose2d(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 5)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  int64_t xOff = i64(env, a.argv[1]), rows = i64(env, a.argv[2]), cols = i64(env, a.argv[3]), outOff = i64(env, a.argv[4]);
+  if (rows < 0 || cols < 0) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: transpose2d: bad shape");
+    return nullptr;
+  }
+  if (!inHeap(env, heapLen, xOff, rows * cols, 4, "transpose x") || !inHeap(env, heapLen, outOff, rows * cols, 4, "transpose out"))
+    return nullptr;
+  const uint32_t* X = reinterpret_cast<const uint32_t*>(heap + xOff);
+  uint32_t* O = reinterpret_cast<uint32_t*>(heap + outOff);
+  const int64_t T = 32;
+  int64_t nrb = (rows + T - 1) / T;
+  parallelFor(nrb, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, T * cols)), [=](int64_t b0, int64_t b1) {
+    for (int64_t rb = b0 * T; rb < std::min(rows, b1 * T); rb += T)
+      for (int64_t cb = 0; cb < cols; cb += T)
+        for (int64_t r = rb; r < std::min(rows, rb + T); r++)
+          for (int64_t c = cb; c < std::min(cols, cb + T); c++) O[c * rows + r] = X[r * cols + c];
+  });
+  return nullptr;
+}
+
 // setThreads(n): threads for the non-BLAS kernels and for OpenBLAS. Returns BLAS threads.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a;
@@ -323,7 +499,9 @@ napi_value Init(napi_env env, napi_value exports) {
     const char* name;
     napi_callback cb;
   } fns[] = {{"sgemm", Sgemm},           {"biasAct", BiasAct},       {"gatherRows", GatherRows},
-             {"scatterAdd", ScatterAdd}, {"setThreads", SetThreads}, {"info", Info}};
+             {"scatterAdd", ScatterAdd}, {"setThreads", SetThreads}, {"info", Info},
+             {"binary", Binary},         {"reduceSum", ReduceSum},   {"copyBlock", CopyBlock},
+             {"transpose2d", Transpose2d}};
   for (auto& f : fns) {
     napi_value fn;
     NAPI_CALL(env, napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn));

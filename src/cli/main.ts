@@ -7,6 +7,7 @@ import { getCommand, listCommands, parseArgs, type CommandContext } from './regi
 import './info.js';
 import '../train/nbody_cli.js';
 import './workbench.js';
+import '../engine/native_bench.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 

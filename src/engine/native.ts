@@ -10,7 +10,7 @@
 import { loadNativeAddon, nativeAddonStatus } from './native_addon.js';
 import { enableNativeKernels } from './native_kernels.js';
 
-export { loadNativeAddon, nativeAddonStatus } from './native_addon.js';
+export { loadNativeAddon, nativeAddonStatus, type NativeAddon, type NativeAddonStatus } from './native_addon.js';
 export { enableNativeKernels, disableNativeKernels, nativeKernelsEnabled, nativeKernelCounts, NATIVE_KERNELS } from './native_kernels.js';
 
 /**

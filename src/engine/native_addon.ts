@@ -35,6 +35,14 @@ export interface NativeAddon {
   gatherRows(heap: Uint8Array, xOff: number, n: number, f: number, idxOff: number, e: number, outOff: number): number;
   /** `out = 0; out[idx[e],:] += d[e,:]` (float32); returns -1, or the position of the first out-of-range index. */
   scatterAdd(heap: Uint8Array, dOff: number, e: number, f: number, idxOff: number, n: number, outOff: number): number;
+  /** `out = a (op) b` over `[rows, cols]`; op 0 add, 1 sub, 2 mul, 3 div; modes 0 full, 1 row vector, 2 column, 3 scalar. */
+  binary(heap: Uint8Array, op: number, aOff: number, aMode: number, bOff: number, bMode: number, rows: number, cols: number, outOff: number): void;
+  /** Sum over axis 1 (→ [rows]) or axis 0 (→ [cols]) of `[rows, cols]`, times `scale`. */
+  reduceSum(heap: Uint8Array, xOff: number, rows: number, cols: number, axis: number, scale: number, outOff: number): void;
+  /** `dst[r, colStart + c] = src[r, c]` (4-byte elements). */
+  copyBlock(heap: Uint8Array, srcOff: number, rows: number, cols: number, dstOff: number, dstCols: number, colStart: number): void;
+  /** `out[c, r] = x[r, c]` (4-byte elements). */
+  transpose2d(heap: Uint8Array, xOff: number, rows: number, cols: number, outOff: number): void;
   /** Threads for the addon's own kernels and OpenBLAS; returns OpenBLAS's thread count. */
   setThreads(n: number): number;
   info(): { blas: string; threads: number; blasThreads: number; hardwareThreads: number };

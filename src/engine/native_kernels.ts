@@ -12,7 +12,8 @@
  * | GatherNd      | threaded row copy, indices checked first      | indices' last dim ≠ 1, 1-byte dtypes |
  * | ScatterNd     | threaded scatter-add over column blocks       | indices' last dim ≠ 1, non-float32 |
  *
- * Every other op keeps running on the wasm backend. Out-of-range indices raise a
+ * Plus the element-wise ops, reductions, concat, transpose and zero-copy Identity/Cast of
+ * native_elementwise.ts. Every other op keeps running on the wasm backend. Out-of-range indices raise a
  * {@link ValueError} naming the position and the value (tfjs's own wasm kernels do not check).
  *
  * {@link enableNativeKernels} / {@link disableNativeKernels} swap the registrations at run time
@@ -20,47 +21,9 @@
  */
 import { tf } from './tf.js';
 import type { NativeAddon } from './native_addon.js';
+import { ELEMENTWISE_IMPLS } from './native_elementwise.js';
+import { type KernelArgs, type NativeImpl, type TensorInfo, type WasmBackendLike, offsetOf as off, sizeOf as size } from './native_types.js';
 import { ValueError } from '../util/errors.js';
-
-type TensorInfo = tf.TensorInfo;
-interface WasmData {
-  memoryOffset: number;
-}
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): WasmData };
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  disposeData(dataId: object): boolean;
-}
-interface KernelArgs {
-  inputs: Record<string, TensorInfo | undefined>;
-  backend: WasmBackendLike;
-  attrs?: Record<string, unknown>;
-}
-
-/** Names of the kernels this module replaces. */
-export const NATIVE_KERNELS = ['BatchMatMul', '_FusedMatMul', 'GatherNd', 'ScatterNd'] as const;
-export type NativeKernelName = (typeof NATIVE_KERNELS)[number];
-
-/** Calls per kernel that ran natively / fell back to wasm since the kernels were enabled. */
-export const nativeKernelCounts: Record<NativeKernelName, { native: number; fallback: number }> = {
-  BatchMatMul: { native: 0, fallback: 0 },
-  _FusedMatMul: { native: 0, fallback: 0 },
-  GatherNd: { native: 0, fallback: 0 },
-  ScatterNd: { native: 0, fallback: 0 },
-};
-
-const originals = new Map<string, tf.KernelConfig>();
-let active: NativeAddon | null = null;
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-const off = (backend: WasmBackendLike, t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-
-function fallback(name: NativeKernelName, args: KernelArgs): TensorInfo | TensorInfo[] {
-  nativeKernelCounts[name].fallback++;
-  return originals.get(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
-}
 
 /** Output shape and batch strides of a (batched) matrix product, or null if unsupported. */
 function matmulPlan(a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean) {
@@ -101,112 +64,128 @@ function runMatmul(addon: NativeAddon, backend: WasmBackendLike, a: TensorInfo, 
   return out;
 }
 
-function batchMatMul(args: KernelArgs): TensorInfo | TensorInfo[] {
+const batchMatMul: NativeImpl = (addon, args) => {
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const ta = Boolean(args.attrs?.transposeA);
   const tb = Boolean(args.attrs?.transposeB);
   const plan = matmulPlan(a, b, ta, tb);
-  if (!plan || !active) return fallback('BatchMatMul', args);
-  nativeKernelCounts.BatchMatMul.native++;
-  return runMatmul(active, args.backend, a, b, ta, tb, plan);
-}
+  return plan ? runMatmul(addon, args.backend, a, b, ta, tb, plan) : null;
+};
 
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3, sigmoid: 4, elu: 5 };
 
-function fusedMatMul(args: KernelArgs): TensorInfo | TensorInfo[] {
+const fusedMatMul: NativeImpl = (addon, args) => {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const ta = Boolean(args.attrs?.transposeA);
   const tb = Boolean(args.attrs?.transposeB);
-  const activation = String(args.attrs?.activation ?? 'linear');
-  const act = ACTIVATIONS[activation];
+  const act = ACTIVATIONS[String(args.attrs?.activation ?? 'linear')];
   const plan = matmulPlan(a!, b!, ta, tb);
+  if (!plan || act === undefined || preluActivationWeights) return null;
   let biasMode = 0;
   if (bias) {
     const bs = size(bias.shape);
     if (bias.dtype === 'float32' && bs === 1) biasMode = 2;
-    else if (bias.dtype === 'float32' && plan && bs === plan.n && bias.shape[bias.shape.length - 1] === plan.n) biasMode = 1;
-    else biasMode = -1;
+    else if (bias.dtype === 'float32' && bs === plan.n && bias.shape[bias.shape.length - 1] === plan.n) biasMode = 1;
+    else return null;
   }
-  if (!plan || !active || act === undefined || preluActivationWeights || biasMode < 0) return fallback('_FusedMatMul', args);
-  nativeKernelCounts._FusedMatMul.native++;
-  const out = runMatmul(active, args.backend, a!, b!, ta, tb, plan);
+  const out = runMatmul(addon, args.backend, a!, b!, ta, tb, plan);
   if ((biasMode !== 0 || act !== 0) && size(plan.outShape) > 0) {
     const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
-    active.biasAct(args.backend.wasm.HEAPU8, off(args.backend, out), plan.batch * plan.m, plan.n, bias ? off(args.backend, bias) : 0, biasMode, act, alpha);
+    addon.biasAct(args.backend.wasm.HEAPU8, off(args.backend, out), plan.batch * plan.m, plan.n, bias ? off(args.backend, bias) : 0, biasMode, act, alpha);
   }
   return out;
-}
+};
 
 function indexError(backend: WasmBackendLike, indices: TensorInfo, pos: number, limit: number, kernel: string): never {
   const value = new Int32Array(backend.wasm.HEAPU8.buffer, off(backend, indices) + 4 * pos, 1)[0];
   throw new ValueError(`indices[${pos}]`, `an index in [0, ${limit})`, String(value), `${kernel} (native kernel) checks indices before writing`);
 }
 
-function gatherNd(args: KernelArgs): TensorInfo | TensorInfo[] {
+const gatherNd: NativeImpl = (addon, args) => {
   const { params, indices } = args.inputs as { params: TensorInfo; indices: TensorInfo };
   const okDtype = params.dtype === 'float32' || params.dtype === 'int32';
-  if (!active || !okDtype || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || params.shape.length < 1) {
-    return fallback('GatherNd', args);
-  }
-  nativeKernelCounts.GatherNd.native++;
+  if (!okDtype || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || params.shape.length < 1) return null;
   const backend = args.backend;
   const n = params.shape[0];
   const f = size(params.shape.slice(1));
   const e = size(indices.shape.slice(0, -1));
   // [...indices.shape[:-1], ...params.shape[1:]]
   const out = backend.makeOutput([...indices.shape.slice(0, -1), ...params.shape.slice(1)], params.dtype);
-  if (e === 0) return out;
-  if (f === 0) return out;
-  const bad = active.gatherRows(backend.wasm.HEAPU8, off(backend, params), n, f, off(backend, indices), e, off(backend, out));
+  if (e === 0 || f === 0) return out;
+  const bad = addon.gatherRows(backend.wasm.HEAPU8, off(backend, params), n, f, off(backend, indices), e, off(backend, out));
   if (bad >= 0) {
     backend.disposeData(out.dataId);
     indexError(backend, indices, bad, n, 'GatherNd');
   }
   return out;
-}
+};
 
-function scatterNd(args: KernelArgs): TensorInfo | TensorInfo[] {
+const scatterNd: NativeImpl = (addon, args) => {
   const { indices, updates } = args.inputs as { indices: TensorInfo; updates: TensorInfo };
   const shape = args.attrs?.shape as number[];
-  if (!active || updates.dtype !== 'float32' || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || shape.length < 1) {
-    return fallback('ScatterNd', args);
-  }
+  if (updates.dtype !== 'float32' || indices.dtype !== 'int32' || indices.shape[indices.shape.length - 1] !== 1 || shape.length < 1) return null;
   const n = shape[0];
   const f = size(shape.slice(1));
   const e = size(indices.shape.slice(0, -1));
-  if (size(updates.shape) !== e * f) return fallback('ScatterNd', args);
-  nativeKernelCounts.ScatterNd.native++;
+  if (size(updates.shape) !== e * f) return null;
   const backend = args.backend;
   const out = backend.makeOutput(shape, 'float32');
   if (n * f === 0) return out;
-  const bad = active.scatterAdd(backend.wasm.HEAPU8, off(backend, updates), e, f, off(backend, indices), n, off(backend, out));
+  const bad = addon.scatterAdd(backend.wasm.HEAPU8, off(backend, updates), e, f, off(backend, indices), n, off(backend, out));
   if (bad >= 0) {
     backend.disposeData(out.dataId);
     indexError(backend, indices, bad, n, 'ScatterNd');
   }
   return out;
-}
+};
 
-const IMPLS: Record<NativeKernelName, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
+const IMPLS: Record<string, NativeImpl> = {
   BatchMatMul: batchMatMul,
   _FusedMatMul: fusedMatMul,
   GatherNd: gatherNd,
   ScatterNd: scatterNd,
+  ...ELEMENTWISE_IMPLS,
 };
 
+/** Names of the kernels this module replaces. */
+export const NATIVE_KERNELS: readonly string[] = Object.keys(IMPLS);
+
+/** Calls per kernel that ran natively / fell back to wasm since the process started. */
+export const nativeKernelCounts: Record<string, { native: number; fallback: number }> = Object.fromEntries(
+  NATIVE_KERNELS.map((k) => [k, { native: 0, fallback: 0 }]),
+);
+
+const originals = new Map<string, tf.KernelConfig>();
+let active: NativeAddon | null = null;
+
+function kernelFunc(name: string): tf.KernelFunc {
+  const impl = IMPLS[name];
+  const counts = nativeKernelCounts[name];
+  return ((args: KernelArgs) => {
+    const out = active ? impl(active, args) : null;
+    if (out) {
+      counts.native++;
+      return out;
+    }
+    counts.fallback++;
+    return originals.get(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  }) as unknown as tf.KernelFunc;
+}
+
 /**
- * Replaces the wasm backend's heavy kernels with the addon's (idempotent). The wasm backend
- * must be registered (its kernels are looked up to keep them as fallbacks).
+ * Replaces the wasm backend's kernels listed in {@link NATIVE_KERNELS} with the addon's
+ * (idempotent). The wasm backend must be registered (its kernels are kept as fallbacks).
  */
-export function enableNativeKernels(addon: NativeAddon): void {
-  for (const name of NATIVE_KERNELS) {
+export function enableNativeKernels(addon: NativeAddon, only?: readonly string[]): void {
+  for (const name of only ?? NATIVE_KERNELS) {
+    if (!IMPLS[name]) throw new Error(`no native kernel named '${name}' (have: ${NATIVE_KERNELS.join(', ')})`);
     if (!originals.has(name)) {
       const orig = tf.getKernel(name, 'wasm');
       if (!orig) throw new Error(`wasm backend has no '${name}' kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
       originals.set(name, orig);
     }
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: IMPLS[name] as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc(name) });
   }
   active = addon;
 }

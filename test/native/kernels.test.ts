@@ -188,7 +188,7 @@ if (!addon) {
           expect(maxAbsDiff(got, ref), `${activation}, bias ${bias?.shape}`).toBeLessThan(1e-4);
         }
       }
-      tf.dispose([a, b, ...biases.filter((x): x is tf.Tensor => x !== undefined)]);
+      tf.dispose([a, b, ...biases.filter((x): x is tf.Tensor1D => x !== undefined)]);
     });
 
     it('gatherND rows: empty, single-row, duplicate indices, float32 and int32 equal the oracle and wasm', () => {

@@ -1,0 +1,237 @@
+/**
+ * `gnnwb bench-native` (also `gnnwb bench native` where the bench command dispatches topics):
+ * the native kernels against the plain wasm backend and PyTorch, in one run.
+ *
+ * Measures, interleaved round by round so that all three see the same machine load:
+ * - the sgemm ceiling: a 2048² matMul through the native kernel (OpenBLAS) and through the
+ *   original wasm kernel, and PyTorch's own 2048² matmul, in GFLOP/s;
+ * - MeshGraphNets-style processor steps (edge MLP on [e, v_s, v_r], sum aggregation, node MLP
+ *   on [v, agg], latent 128, 2-layer ReLU MLPs with LayerNorm, residuals; loss, backward,
+ *   Adam) built from the workbench's own layers (src/models), on `native` and on `wasm`
+ *   (native kernels unregistered) in the same process, and the same model in PyTorch
+ *   (bench/torch/mgn_step.py, 1 torch thread, OpenBLAS's own threads).
+ *
+ * Output: a table on stderr and one JSON document on stdout. Ratios are torch_ms / our_ms
+ * (> 1: we are faster).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tf } from './tf.js';
+import { initBackend } from './backend.js';
+import { Rng } from './rng.js';
+import { disableNativeKernels, enableNativeKernels, loadNativeAddon } from './native.js';
+import { ParamStore } from '../models/params.js';
+import { mlp } from '../models/layers.js';
+import { edgeMlp, graphNetwork } from '../models/graph_network.js';
+import { adam, disposeGrads, valueAndGrads } from '../models/optim.js';
+import { registerCommand, registerKind, type CommandContext, type ParsedArgs } from '../cli/registry.js';
+import { ValueError } from '../util/errors.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TORCH_SCRIPT = path.join(root, 'bench', 'torch', 'mgn_step.py');
+const PYTHON = '/usr/bin/python3';
+
+/** One benchmark configuration of the processor. */
+export interface ProcessorCase {
+  readonly nodes: number;
+  readonly edges: number;
+  readonly latent: number;
+  /** Message-passing blocks (1: one processor step; 15: MeshGraphNets' processor). */
+  readonly blocks: number;
+}
+
+/** Matrix-product FLOPs of one training step (forward ×3 for the backward pass). */
+export function processorFlops(c: ProcessorCase): number {
+  const { nodes: N, edges: E, latent: L } = c;
+  // edge MLP: e·W_e [E,L,L], v·W_s and v·W_r [N,L,L] each, second layer [E,L,L];
+  // node MLP: [N,2L,L] then [N,L,L]
+  const forward = 2 * (E * L * L + 2 * N * L * L + E * L * L + N * 2 * L * L + N * L * L);
+  return 3 * forward * c.blocks;
+}
+
+/** Builds the step; returns `run()` (one fwd+bwd+Adam step, synchronous) and `dispose()`. */
+export function buildProcessorStep(c: ProcessorCase, seed = 1): { run: () => void; dispose: () => void } {
+  const { nodes: N, edges: E, latent: L } = c;
+  const rng = new Rng(seed);
+  const params = new ParamStore(rng.fork('params'));
+  const blocks = Array.from({ length: c.blocks }, (_, i) => {
+    const em = mlp({ sizes: [3 * L, L, L], layerNorm: true, name: `b${i}/edge` }, params);
+    const nm = mlp({ sizes: [2 * L, L, L], layerNorm: true, name: `b${i}/node` }, params);
+    return graphNetwork({
+      updateEdge: edgeMlp(em, { edgeDim: L, nodeDim: L }),
+      updateNode: (v, agg) => nm(tf.concat([v, agg], 1) as tf.Tensor2D),
+      residual: true,
+    });
+  });
+  const data = rng.fork('data');
+  const randn = (n: number) => Float32Array.from({ length: n }, () => data.normal());
+  // [N, L], [E, L]
+  const nodes = tf.tensor2d(randn(N * L), [N, L]);
+  const edges = tf.tensor2d(randn(E * L), [E, L]);
+  const senders = tf.tensor1d(Int32Array.from({ length: E }, () => Math.floor(data.uniform() * N)), 'int32');
+  const receivers = tf.tensor1d(Int32Array.from({ length: E }, () => Math.floor(data.uniform() * N)), 'int32');
+  const opt = adam({ lr: 1e-4 });
+  const run = () => {
+    const { value, grads } = valueAndGrads(params, () =>
+      tf.tidy(() => {
+        let g = { nodes: nodes as tf.Tensor2D, edges: edges as tf.Tensor2D };
+        for (const b of blocks) g = b({ nodes: g.nodes, edges: g.edges, senders, receivers, numNodes: N });
+        return tf.add(tf.mean(tf.square(g.nodes)), tf.mean(tf.square(g.edges))) as tf.Scalar;
+      }),
+    );
+    opt.apply(params, grads);
+    disposeGrads(grads);
+    value.dataSync();
+    value.dispose();
+  };
+  return {
+    run,
+    dispose: () => {
+      tf.dispose([nodes, edges, senders, receivers]);
+      opt.dispose();
+      params.dispose();
+    },
+  };
+}
+
+/** Median of per-step times (ms) over `steps` steps after `warmup` steps. */
+function timeSteps(run: () => void, steps: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) run();
+  const t: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    run();
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs the PyTorch peer; null (with the reason) when torch is not available. */
+function torchStep(c: ProcessorCase, steps: number): { ms: number } | { error: string } {
+  if (!existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--nodes', String(c.nodes), '--edges', String(c.edges), '--latent', String(c.latent), '--mp-steps', String(c.blocks), '--steps', String(steps)], {
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
+  return { ms: (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number }).ms_per_step };
+}
+
+function torchSgemm(n: number): number | null {
+  const code = `import torch,time\ntorch.set_num_threads(1)\na=torch.randn(${n},${n});b=torch.randn(${n},${n})\na@b\nt=time.perf_counter();k=0\nwhile time.perf_counter()-t<1.5:\n  a@b;k+=1\nprint((time.perf_counter()-t)/k*1e3)`;
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
+  return r.status === 0 ? 2 * n ** 3 / Number(r.stdout.trim()) / 1e6 : null;
+}
+
+function sgemmGflops(n: number): number {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const ms = timeSteps(() => tf.matMul(a, b).dispose(), 3, 1);
+  tf.dispose([a, b]);
+  return 2 * n ** 3 / ms / 1e6;
+}
+
+async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const rounds = Number(args.options.rounds ?? 2);
+  const steps = Number(args.options.steps ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new ValueError('--rounds', 'a positive integer', String(args.options.rounds));
+  if (!Number.isInteger(steps) || steps < 1) throw new ValueError('--steps', 'a positive integer', String(args.options.steps));
+  const sizes = String(args.options.sizes ?? '2000,10000').split(',').map(Number);
+  const blockList = String(args.options.blocks ?? '1,15').split(',').map(Number);
+  const withTorch = args.options['no-torch'] !== true;
+  const withWasm = args.options['no-wasm'] !== true;
+  const info = await initBackend({ backend: 'native' });
+  const addon = loadNativeAddon()!;
+  ctx.log(`bench-native: backend ${info.name} (${info.reason}), ${info.threads} threads; ${addon.info().blas}`);
+  ctx.log('machine load (uptime): ' + (spawnSync('uptime', { encoding: 'utf8' }).stdout ?? '').trim());
+
+  const n = 2048;
+  const ceiling = { n, nativeGflops: sgemmGflops(n), wasmGflops: 0, torchGflops: withTorch ? torchSgemm(n) : null };
+  if (withWasm) {
+    disableNativeKernels();
+    ceiling.wasmGflops = sgemmGflops(n);
+    enableNativeKernels(addon);
+  }
+  ctx.log(`sgemm ${n}²: native ${ceiling.nativeGflops.toFixed(0)} GFLOP/s, wasm ${ceiling.wasmGflops.toFixed(0)}, torch ${ceiling.torchGflops?.toFixed(0) ?? '-'}`);
+
+  const results: Record<string, unknown>[] = [];
+  for (const blocks of blockList) {
+    for (const nodes of sizes) {
+      const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks };
+      const native: number[] = [], wasm: number[] = [], torch: number[] = [];
+      let torchError: string | undefined;
+      const step = buildProcessorStep(c);
+      for (let r = 0; r < rounds; r++) {
+        native.push(timeSteps(step.run, steps, 1));
+        if (withWasm) {
+          disableNativeKernels();
+          try {
+            wasm.push(timeSteps(step.run, Math.min(steps, 2), 1));
+          } finally {
+            enableNativeKernels(addon);
+          }
+        }
+        if (withTorch) {
+          const t = torchStep(c, steps);
+          if ('ms' in t) torch.push(t.ms);
+          else torchError = t.error;
+        }
+      }
+      step.dispose();
+      const flops = processorFlops(c);
+      const row = {
+        case: blocks === 1 ? 'processor step' : `MGN processor, ${blocks} blocks`,
+        ...c,
+        gflopPerStep: flops / 1e9,
+        nativeMs: median(native),
+        wasmMs: wasm.length ? median(wasm) : null,
+        torchMs: torch.length ? median(torch) : null,
+        torchError,
+        nativeGflops: flops / median(native) / 1e6,
+        ratioTorchOverNative: torch.length ? median(torch) / median(native) : null,
+        ratioTorchOverWasm: torch.length && wasm.length ? median(torch) / median(wasm) : null,
+        rounds: { native, wasm, torch },
+      };
+      results.push(row);
+      ctx.log(
+        `${row.case.padEnd(26)} N=${nodes} E=${c.edges}: native ${row.nativeMs.toFixed(0)} ms (${row.nativeGflops.toFixed(0)} GFLOP/s), ` +
+          `wasm ${row.wasmMs?.toFixed(0) ?? '-'} ms, torch ${row.torchMs?.toFixed(0) ?? torchError ?? '-'} ms, ` +
+          `ratio torch/native ${row.ratioTorchOverNative?.toFixed(2) ?? '-'}, torch/wasm ${row.ratioTorchOverWasm?.toFixed(2) ?? '-'}`,
+      );
+    }
+  }
+  ctx.out(
+    JSON.stringify(
+      {
+        bench: 'native',
+        backend: info.name,
+        threads: info.threads,
+        blas: addon.info().blas,
+        torchSetting: '1 torch thread (torch.set_num_threads(1)), OpenBLAS pthreads',
+        note: 'shared, loaded machine: compare ratios within this run, not absolute times',
+        ceiling,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  return 0;
+}
+
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm]
+
+Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
+run, interleaved: sgemm ceiling (2048²) and MeshGraphNets-style processor training steps
+(latent 128, E = 6N edges; --blocks 15 is MeshGraphNets' 15-step processor). Prints a table on
+stderr and JSON on stdout. Needs the native addon (node native/build.mjs).`;
+
+registerCommand({ name: 'bench-native', summary: 'native kernels vs wasm vs PyTorch (processor step, sgemm ceiling)', usage: USAGE, run });
+registerKind('bench', 'native', 'native kernels vs wasm vs PyTorch (same as bench-native)', (_config, args, ctx) => run(args, ctx));
