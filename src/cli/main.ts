@@ -5,6 +5,7 @@
 import { GnnwbError } from '../util/errors.js';
 import { getCommand, listCommands, parseArgs, type CommandContext } from './registry.js';
 import './info.js';
+import './bench.js';
 import '../train/nbody_cli.js';
 import './workbench.js';
 import '../engine/native_bench.js';

@@ -1,0 +1,151 @@
+/**
+ * `gnnwb bench <topic> [options]`: performance benchmarks, JSON on stdout (or `--out`).
+ *
+ * Topics register with `registerKind('bench', topic, summary, handler)`; the handler gets
+ * `config = null` and the arguments after the topic. This file registers `bench processor`;
+ * other domains add `bench md`, `bench fluid`, `bench sphere` from their own cli.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { initBackend, type BackendRequest } from '../engine/backend.js';
+import { ValueError } from '../util/errors.js';
+import { getKind, listKinds, registerCommand, registerKind, type ParsedArgs } from './registry.js';
+import { runProcessorBench, type ProcessorBenchResult, type ProcessorVariant } from '../bench/processor.js';
+import { runTorchScript, systemBlas, torchAvailable } from '../bench/torch.js';
+
+registerCommand({
+  name: 'bench',
+  summary: 'performance benchmarks with side-by-side peers (JSON out)',
+  get usage() {
+    const topics = listKinds('bench')
+      .map((k) => `  ${k.kind.padEnd(12)} ${k.summary}`)
+      .join('\n');
+    return `gnnwb bench <topic> [--out file.json] [topic options]\n\ntopics:\n${topics}\n\n${PROCESSOR_USAGE}`;
+  },
+  async run(args, ctx) {
+    const [topic, ...rest] = args.positional;
+    const kind = topic ? getKind('bench', topic) : undefined;
+    if (!kind) {
+      ctx.log(`gnnwb bench: expected a topic, one of: ${listKinds('bench').map((k) => k.kind).join(', ')} (got ${topic ?? 'none'})`);
+      return 64;
+    }
+    return kind.run(null, { positional: rest, options: args.options }, ctx);
+  },
+});
+
+const PROCESSOR_USAGE = `gnnwb bench processor [--sizes 2000x12000,10000x60000] [--steps 5] [--warmup 2]
+    [--variant split|concat|both] [--profile] [--no-torch] [--out file.json]
+    [--backend auto|wasm|cpu|...] [--threads N]
+  One MeshGraphNets-style processor step (latent 128, 2-layer MLPs + LayerNorm, residuals,
+  sum aggregation), forward + backward + Adam, ms per step (median after warm-up). When
+  /usr/bin/python3 has torch, bench/torch/processor.py runs the same step in the same
+  invocation with torch.set_num_threads(1) and (2); the ratio torch_ms / our_ms is printed.`;
+
+function parseSizes(s: string): [number, number][] {
+  return s.split(',').map((part) => {
+    const m = /^(\d+)x(\d+)$/.exec(part.trim());
+    if (!m) throw new ValueError('--sizes', 'a comma-separated list of NODESxEDGES, e.g. 2000x12000', JSON.stringify(part));
+    return [Number(m[1]), Number(m[2])];
+  });
+}
+
+function intOption(args: ParsedArgs, name: string, dflt: number): number {
+  const v = args.options[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`--${name}`, 'a non-negative integer', String(v));
+  return n;
+}
+
+interface TorchRun {
+  readonly threads: number;
+  readonly variant: string;
+  readonly msPerStep: number;
+  readonly stepsMs: number[];
+}
+
+registerKind('bench', 'processor', 'MeshGraphNets processor step (fwd+bwd+Adam) vs PyTorch', async (_config, args, ctx) => {
+  const sizes = parseSizes(typeof args.options.sizes === 'string' ? args.options.sizes : '2000x12000,10000x60000');
+  const steps = intOption(args, 'steps', 5);
+  const warmup = intOption(args, 'warmup', 2);
+  if (steps < 1) throw new ValueError('--steps', 'at least 1', String(steps));
+  const variantOpt = (args.options.variant as string | undefined) ?? 'split';
+  if (!['split', 'concat', 'both'].includes(variantOpt)) throw new ValueError('--variant', 'split, concat or both', JSON.stringify(variantOpt));
+  const variants: ProcessorVariant[] = variantOpt === 'both' ? ['split', 'concat'] : [variantOpt as ProcessorVariant];
+  const backend = await initBackend({
+    backend: args.options.backend as BackendRequest | undefined,
+    threads: args.options.threads ? Number(args.options.threads) : undefined,
+  });
+  ctx.log(`bench processor: backend ${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''}), sizes ${sizes.map((s) => s.join('x')).join(', ')}, ${warmup} warm-up + ${steps} timed steps`);
+
+  const ours: ProcessorBenchResult[] = [];
+  for (const [N, E] of sizes) {
+    for (const variant of variants) {
+      const r = await runProcessorBench({ numNodes: N, numEdges: E, steps, warmup, variant, profile: Boolean(args.options.profile) });
+      ctx.log(`  ours   ${N}x${E} ${variant}: ${r.msPerStep} ms/step (steps ${r.stepsMs.join(', ')})`);
+      ours.push(r);
+    }
+  }
+
+  let torch: { available: boolean; reason?: string; blas?: string; version?: string; runs: (TorchRun & { numNodes: number; numEdges: number })[] } = { available: false, runs: [] };
+  if (!args.options['no-torch']) {
+    const avail = torchAvailable();
+    torch = { available: avail.ok, reason: avail.reason, runs: [] };
+    if (avail.ok) {
+      torch.blas = systemBlas();
+      for (const threads of [1, 2]) {
+        const out = runTorchScript('processor.py', ['--threads', String(threads), '--sizes', sizes.map((s) => s.join('x')).join(','), '--steps', String(steps), '--warmup', String(warmup), '--variants', 'concat,split']) as {
+          torch: string;
+          results: { numNodes: number; numEdges: number; variant: string; msPerStep: number; stepsMs: number[] }[];
+        };
+        torch.version = out.torch;
+        for (const r of out.results) {
+          torch.runs.push({ threads, ...r });
+          ctx.log(`  torch  ${r.numNodes}x${r.numEdges} ${r.variant}, ${threads} thread${threads > 1 ? 's' : ''}: ${r.msPerStep} ms/step`);
+        }
+      }
+    } else ctx.log(`  torch: not run (${avail.reason})`);
+  }
+
+  const comparisons = sizes.map(([N, E]) => {
+    const mine = ours.filter((r) => r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep)[0];
+    const peers = torch.runs.filter((r) => r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep);
+    const fastest = peers[0];
+    const textbook = peers.filter((p) => p.variant === 'concat')[0];
+    const c = {
+      size: `${N}x${E}`,
+      ourMs: mine.msPerStep,
+      ourVariant: mine.variant,
+      torchFastest: fastest ? { threads: fastest.threads, variant: fastest.variant, msPerStep: fastest.msPerStep } : null,
+      ratio: fastest ? Math.round((fastest.msPerStep / mine.msPerStep) * 1000) / 1000 : null,
+      ratioVsTorchConcat: textbook ? Math.round((textbook.msPerStep / mine.msPerStep) * 1000) / 1000 : null,
+    };
+    if (fastest) {
+      ctx.log(
+        `  ${c.size}: torch_ms / our_ms = ${c.ratio} (torch fastest: ${fastest.threads} thread${fastest.threads > 1 ? 's' : ''}, ${fastest.variant}, ${fastest.msPerStep} ms; ours ${mine.variant} ${mine.msPerStep} ms); vs textbook torch (concat, best threads): ${c.ratioVsTorchConcat}`,
+      );
+    }
+    return c;
+  });
+
+  const report = {
+    benchmark: 'processor',
+    model: 'MeshGraphNets processor step: edge MLP [e,v_s,v_r] 3L->L->L + LayerNorm, sum to receivers, node MLP [v,agg] 2L->L->L + LayerNorm, residuals; loss mean((v-target)^2); Adam lr 1e-4; latent 128',
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    backend: { name: backend.name, threads: backend.threads, tfjs: backend.tfjsVersion },
+    steps,
+    warmup,
+    ours,
+    torch,
+    comparisons,
+    caveat: 'Timings on a shared machine: compare the ratio measured in the same invocation; raw ms depend on concurrent load (loadavg above).',
+  };
+  const json = JSON.stringify(report, null, 2);
+  if (typeof args.options.out === 'string') {
+    writeFileSync(args.options.out, json + '\n');
+    ctx.log(`  wrote ${args.options.out}`);
+  }
+  ctx.out(json);
+  return 0;
+});
