@@ -82,6 +82,10 @@ interface CellGrid {
   side: Float64Array;
   /** [numCells * stencilSize] forward neighbour cells (-1 = none). */
   stencil: Int32Array;
+  /** [numCells * stencilSize * 3] periodic image shift added to a neighbour cell's coordinates. */
+  shift: Float64Array;
+  /** [N * 3] wrapped coordinates in cell order (z = 0 in 2D). */
+  sorted: Float64Array;
   stencilSize: number;
   /** [N] cell of each particle. */
   cellOf: Int32Array;
@@ -120,6 +124,8 @@ export function allocateNeighborList(positions: Positions, options: NeighborList
     origin: new Float64Array(3),
     side: new Float64Array(3),
     stencil: new Int32Array(0),
+    shift: new Float64Array(0),
+    sorted: new Float64Array(N * 3),
     stencilSize: 0,
     cellOf: new Int32Array(N),
     cellStart: new Int32Array(1),
@@ -320,7 +326,7 @@ function setupPeriodicGrid(nl: NeighborList): void {
     g.origin[k] = 0;
   }
   if (g.bruteForce) return;
-  makeStencil(g, nl.dim, true);
+  makeStencil(g, nl.dim, true, [box[0], box[1], nl.dim === 3 ? box[2] : 0]);
 }
 
 function setupFreeGrid(nl: NeighborList, positions: Positions): void {
@@ -366,12 +372,13 @@ function setupFreeGrid(nl: NeighborList, positions: Positions): void {
   if (old[0] !== g.n[0] || old[1] !== g.n[1] || old[2] !== g.n[2] || g.stencil.length === 0) makeStencil(g, dim, false);
 }
 
-function makeStencil(g: CellGrid, dim: number, wrap: boolean): void {
+function makeStencil(g: CellGrid, dim: number, wrap: boolean, boxL: ArrayLike<number> = [0, 0, 0]): void {
   const st = halfStencil(dim);
   const [nx, ny, nz] = g.n;
   const nc = nx * ny * nz;
   g.stencilSize = st.length;
   g.stencil = new Int32Array(nc * st.length);
+  g.shift = new Float64Array(nc * st.length * 3);
   g.cellStart = new Int32Array(nc + 1);
   g.cursor = new Int32Array(nc);
   for (let cx = 0; cx < nx; cx++) for (let cy = 0; cy < ny; cy++) for (let cz = 0; cz < nz; cz++) {
@@ -382,6 +389,11 @@ function makeStencil(g: CellGrid, dim: number, wrap: boolean): void {
       let z = cz + st[s][2];
       let id = -1;
       if (wrap) {
+        // A neighbour cell reached across the upper (lower) face is the image shifted by +L (−L).
+        const o = (c * st.length + s) * 3;
+        g.shift[o] = x >= nx ? boxL[0] : x < 0 ? -boxL[0] : 0;
+        g.shift[o + 1] = y >= ny ? boxL[1] : y < 0 ? -boxL[1] : 0;
+        g.shift[o + 2] = z >= nz ? boxL[2] : z < 0 ? -boxL[2] : 0;
         x = (x + nx) % nx;
         y = (y + ny) % ny;
         z = (z + nz) % nz;
@@ -442,19 +454,18 @@ function buildCells(nl: NeighborList, R: Positions): void {
   const r2 = (nl.cutoff + nl.skin) ** 2;
   const nx = g.n[0], ny = g.n[1], nz = g.n[2];
   const nc = nx * ny * nz;
-  const { cellOf, cellStart, cellAtoms, stencil, stencilSize } = g;
+  const { cellOf, cellStart, cellAtoms, stencil, stencilSize, shift, sorted, cursor } = g;
   const ox = g.origin[0], oy = g.origin[1], oz = g.origin[2];
   const isx = 1 / g.side[0], isy = 1 / g.side[1], isz = 1 / g.side[2];
   const Lx = box ? box[0] : 0, Ly = box ? box[1] : 0, Lz = box && dim === 3 ? box[2] : 0;
-  const iLx = box ? 1 / Lx : 0, iLy = box ? 1 / Ly : 0, iLz = Lz ? 1 / Lz : 0;
   // Bin: cell of each particle (positions wrapped into the box for periodic spaces).
   cellStart.fill(0);
   for (let i = 0; i < N; i++) {
     let x = R[i * dim], y = R[i * dim + 1], z = dim === 3 ? R[i * dim + 2] : 0;
     if (box) {
-      x -= Lx * Math.floor(x * iLx);
-      y -= Ly * Math.floor(y * iLy);
-      if (dim === 3) z -= Lz * Math.floor(z * iLz);
+      x = wrapCoord(x, Lx);
+      y = wrapCoord(y, Ly);
+      if (dim === 3) z = wrapCoord(z, Lz);
     }
     let cx = Math.floor((x - ox) * isx), cy = Math.floor((y - oy) * isy), cz = dim === 3 ? Math.floor((z - oz) * isz) : 0;
     if (cx >= nx) cx = nx - 1; else if (cx < 0) cx = 0;
@@ -465,49 +476,64 @@ function buildCells(nl: NeighborList, R: Positions): void {
     cellStart[c + 1]++;
   }
   for (let c = 0; c < nc; c++) cellStart[c + 1] += cellStart[c];
-  // Counting sort: cellAtoms grouped by cell, increasing particle index within a cell.
-  const cursor = g.cursor;
+  // Counting sort: cellAtoms grouped by cell (increasing index within a cell), and their
+  // wrapped coordinates copied contiguously into `sorted` for cache-friendly scans.
   for (let c = 0; c < nc; c++) cursor[c] = cellStart[c];
-  for (let i = 0; i < N; i++) cellAtoms[cursor[cellOf[i]]++] = i;
+  for (let i = 0; i < N; i++) {
+    const p = cursor[cellOf[i]]++;
+    cellAtoms[p] = i;
+    let x = R[i * dim], y = R[i * dim + 1], z = dim === 3 ? R[i * dim + 2] : 0;
+    if (box) {
+      x = wrapCoord(x, Lx);
+      y = wrapCoord(y, Ly);
+      if (dim === 3) z = wrapCoord(z, Lz);
+    }
+    sorted[3 * p] = x;
+    sorted[3 * p + 1] = y;
+    sorted[3 * p + 2] = z;
+  }
+  // Position of each particle in the sorted order (reuse `cursor`-free lookup via cellOf).
   let count = 0;
   for (let i = 0; i < N; i++) {
     offsets[i] = count < cap ? count : cap;
-    const xi = R[i * dim], yi = R[i * dim + 1], zi = dim === 3 ? R[i * dim + 2] : 0;
     const c = cellOf[i];
-    // Same cell: partners with a larger index.
+    // Find i's slot in its cell (cells hold ~ρ(r_c+skin)³ particles).
+    let pi = cellStart[c];
+    while (cellAtoms[pi] !== i) pi++;
+    const xi = sorted[3 * pi], yi = sorted[3 * pi + 1], zi = sorted[3 * pi + 2];
+    // Same cell: partners with a larger index (no image shift inside a cell).
     for (let p = cellStart[c], e = cellStart[c + 1]; p < e; p++) {
       const j = cellAtoms[p];
       if (j <= i) continue;
-      let dx = xi - R[j * dim], dy = yi - R[j * dim + 1], dz = dim === 3 ? zi - R[j * dim + 2] : 0;
-      if (box) {
-        dx -= Lx * Math.round(dx * iLx);
-        dy -= Ly * Math.round(dy * iLy);
-        if (dim === 3) dz -= Lz * Math.round(dz * iLz);
-      }
+      const dx = xi - sorted[3 * p], dy = yi - sorted[3 * p + 1], dz = zi - sorted[3 * p + 2];
       if (dx * dx + dy * dy + dz * dz < r2) {
         if (count < cap) idx[count] = j;
         count++;
       }
     }
-    // Forward cells of the half stencil: every partner.
+    // Forward cells of the half stencil: every partner, at the stencil's periodic image.
     const sb = c * stencilSize;
     for (let s = 0; s < stencilSize; s++) {
       const cn = stencil[sb + s];
       if (cn < 0) continue;
+      const o = (sb + s) * 3;
+      const xs = xi - (box ? shift[o] : 0), ys = yi - (box ? shift[o + 1] : 0), zs = zi - (box ? shift[o + 2] : 0);
       for (let p = cellStart[cn], e = cellStart[cn + 1]; p < e; p++) {
-        const j = cellAtoms[p];
-        let dx = xi - R[j * dim], dy = yi - R[j * dim + 1], dz = dim === 3 ? zi - R[j * dim + 2] : 0;
-        if (box) {
-          dx -= Lx * Math.round(dx * iLx);
-          dy -= Ly * Math.round(dy * iLy);
-          if (dim === 3) dz -= Lz * Math.round(dz * iLz);
-        }
+        const dx = xs - sorted[3 * p], dy = ys - sorted[3 * p + 1], dz = zs - sorted[3 * p + 2];
         if (dx * dx + dy * dy + dz * dz < r2) {
-          if (count < cap) idx[count] = j;
+          if (count < cap) idx[count] = cellAtoms[p];
           count++;
         }
       }
     }
   }
   nl.required = count;
+}
+
+/** x wrapped into [0, L). */
+function wrapCoord(x: number, L: number): number {
+  if (x >= 0 && x < L) return x;
+  let y = x - L * Math.floor(x / L);
+  if (y >= L) y -= L;
+  return y;
 }
