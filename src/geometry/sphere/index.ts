@@ -4,3 +4,4 @@ export * from './latlon_grid.js';
 export * from './spatial_index.js';
 export * from './grid_mesh_connectivity.js';
 export * from './local_frame.js';
+export * from './centroidal.js';
