@@ -200,14 +200,20 @@ export class OnlineNormalizer {
 
   static fromJSON(state: NormalizerState): OnlineNormalizer {
     const n = new OnlineNormalizer(state);
-    if (state.mean.length !== n.size || state.m2.length !== n.size) {
-      throw new ValueError(`${n.name}: state`, `mean and m2 of length ${n.size}`, `${state.mean.length}, ${state.m2.length}`);
-    }
-    n.count = state.count;
-    n.accumulations = state.accumulations;
-    n.meanAcc.set(state.mean);
-    n.m2Acc.set(state.m2);
+    n.load(state);
     return n;
+  }
+
+  /** Replaces the statistics with a saved state of the same size (checkpoint resume). */
+  load(state: NormalizerState): void {
+    if (state.size !== this.size || state.mean.length !== this.size || state.m2.length !== this.size) {
+      throw new ValueError(`${this.name}: state`, `size ${this.size} with mean and m2 of that length`, `size ${state.size}, ${state.mean.length}, ${state.m2.length}`);
+    }
+    this.count = state.count;
+    this.accumulations = state.accumulations;
+    this.meanAcc.set(state.mean);
+    this.m2Acc.set(state.m2);
+    this.refresh();
   }
 
   /** Frees the cached tensors. */
