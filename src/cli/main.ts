@@ -5,10 +5,12 @@
 import { GnnwbError } from '../util/errors.js';
 import { getCommand, listCommands, parseArgs, type CommandContext } from './registry.js';
 import './info.js';
+import '../sims/md/cli.js';
 import './bench.js';
 import '../train/nbody_cli.js';
 import './workbench.js';
 import '../engine/native_bench.js';
+import '../sims/weather/cli.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 
