@@ -8,15 +8,15 @@
  * - `torch.nn.Linear` default: W, b ~ U(−1/√fanIn, 1/√fanIn);
  * - `xavier_uniform_(gain)`: W ~ U(−a, a), a = gain·√(6 / (fanIn + fanOut)).
  *
- * Dense layers use an explicit gradient (`dx = dy·Wᵀ`, `dW = xᵀ·dy` with explicit transposes):
- * on tfjs-wasm a matMul with `transposeA/B` is ~10× slower than transpose + matMul. The
- * gradient is itself built from differentiable ops, so second derivatives (forces trained
- * through an energy) work.
+ * Dense layers use the shared `matMul` and `sigmoid` of `models/layers.ts` (explicit-transpose
+ * gradients, fast on wasm, exact to any order), so second derivatives (forces trained through
+ * an energy) are exact.
  */
 import { tf } from '../../engine/tf.js';
 import { Rng } from '../../engine/rng.js';
 import { ShapeError, ValueError } from '../../util/errors.js';
 import { gatherRows } from '../segment.js';
+import { matMul, sigmoid } from '../layers.js';
 
 /** A named, ordered set of trainable variables. */
 export class Params {
@@ -107,40 +107,36 @@ export function dense(params: Params, rng: Rng, name: string, fanIn: number, fan
   return { W, b, fanIn, fanOut };
 }
 
-function matMulFast(x: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const a = args[0] as tf.Tensor2D;
-    const w = args[1] as tf.Tensor2D;
-    const save = args[2] as tf.GradSaveFunc;
-    save([a, w]);
-    return {
-      value: tf.matMul(a, w),
-      // dA = dy·Wᵀ, dW = Aᵀ·dy, explicit transposes (fast on wasm), themselves differentiable.
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sa, sw] = saved as tf.Tensor2D[];
-        return [matMulFast(dy as tf.Tensor2D, tf.transpose(sw)), matMulFast(tf.transpose(sa), dy as tf.Tensor2D)];
-      },
-    };
-  });
-  return f(x, W) as tf.Tensor2D;
-}
-
 /**
  * `y = x·W + b`.
  * Shapes: x `[rows, fanIn]` → `[rows, fanOut]`.
  */
 export function applyDense(layer: Dense, x: tf.Tensor2D): tf.Tensor2D {
   if (x.shape[1] !== layer.fanIn) throw new ShapeError('dense input', `[rows, ${layer.fanIn}]`, `[${x.shape.join(', ')}]`);
-  const y = matMulFast(x, layer.W as tf.Tensor as tf.Tensor2D);
+  const y = matMul(x, layer.W as tf.Tensor as tf.Tensor2D);
   return layer.b ? (tf.add(y, layer.b) as tf.Tensor2D) : y;
 }
 
-export type Activation = 'silu' | 'none';
+export type Activation = 'silu' | 'ssp' | 'none';
 
-function act(a: Activation, x: tf.Tensor2D): tf.Tensor2D {
+/**
+ * Shifted softplus ssp(x) = ln(½eˣ + ½) = softplus(x) − ln 2 (SchNet), with its derivative
+ * σ(x) computed through the any-order `sigmoid`, so second derivatives are exact.
+ */
+export function ssp(x: tf.Tensor2D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xx = args[0] as tf.Tensor2D;
+    (args[1] as tf.GradSaveFunc)([xx]);
+    return { value: tf.sub(tf.softplus(xx), Math.LN2), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, sigmoid(saved[0]))] };
+  });
+  return f(x) as tf.Tensor2D;
+}
+
+export function act(a: Activation, x: tf.Tensor2D): tf.Tensor2D {
   if (a === 'none') return x;
+  if (a === 'ssp') return ssp(x);
   // SiLU x·σ(x) (PyTorch nn.SiLU).
-  return tf.mul(x, tf.sigmoid(x)) as tf.Tensor2D;
+  return tf.mul(x, sigmoid(x)) as tf.Tensor2D;
 }
 
 /** A multilayer perceptron: dense layers with an activation after each (optionally not the last). */
@@ -198,8 +194,8 @@ export function applyMlpPairs(m: Mlp, h: tf.Tensor2D, receivers: tf.Tensor1D, se
   const Wi = tf.slice(W, [0, 0], [H, out]); // [H, out]
   const Wj = tf.slice(W, [H, 0], [H, out]); // [H, out]
   // [E, out]
-  let y = tf.add(gatherRows(matMulFast(h, Wi), receivers), gatherRows(matMulFast(h, Wj), senders)) as tf.Tensor2D;
-  if (extra) y = tf.add(y, matMulFast(extra, tf.slice(W, [2 * H, 0], [k, out]))) as tf.Tensor2D;
+  let y = tf.add(gatherRows(matMul(h, Wi), receivers), gatherRows(matMul(h, Wj), senders)) as tf.Tensor2D;
+  if (extra) y = tf.add(y, matMul(extra, tf.slice(W, [2 * H, 0], [k, out]))) as tf.Tensor2D;
   if (first.b) y = tf.add(y, first.b) as tf.Tensor2D;
   if (m.layers.length > 1 || m.activateLast) y = act(m.activation, y);
   for (let i = 1; i < m.layers.length; i++) {
