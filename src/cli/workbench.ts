@@ -3,3 +3,5 @@ import './simulate.js';
 import './train.js';
 import './rollout.js';
 import './merge.js';
+import './report.js';
+import './quickstart.js';

@@ -1,0 +1,3 @@
+export * from './figures.js';
+export * from './report.js';
+export * from './types.js';
