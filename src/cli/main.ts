@@ -11,7 +11,6 @@ import '../train/nbody_cli.js';
 import './workbench.js';
 import '../engine/native_bench.js';
 import '../sims/weather/cli.js';
-import '../sims/weather/cli.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 
