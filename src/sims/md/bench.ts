@@ -46,7 +46,7 @@ export interface LjBenchResult {
   readonly steps: number;
   readonly threads: 1;
   readonly ours: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly thermo: { start: ThermoLine; end: ThermoLine }; readonly neighborBuilds: number };
-  readonly lammps: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly version: string; readonly thermoEnd: string; readonly neighborBuilds: number } | { readonly skipped: string };
+  readonly lammps: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly version: string; readonly thermoStart: string; readonly thermoEnd: string; readonly neighborBuilds: number } | { readonly skipped: string };
   /** ours / LAMMPS atom-steps per second (wall time, best runs). */
   readonly ratio: number | null;
   /** Same from CPU time. */
@@ -101,7 +101,7 @@ export function runOurs(cells: number, steps: number): { timing: RunTiming; star
 }
 
 /** One LAMMPS run; null with a reason if `lmp` is missing or fails. */
-export function runLammps(lmp: string, cells: number, steps: number): { timing: RunTiming; version: string; thermoEnd: string; builds: number } | string {
+export function runLammps(lmp: string, cells: number, steps: number): { timing: RunTiming; version: string; thermoStart: string; thermoEnd: string; builds: number } | string {
   const dir = mkdtempSync(join(tmpdir(), 'gnnwb-lmp-'));
   try {
     const input = join(dir, 'in.lj');
@@ -123,11 +123,13 @@ export function runLammps(lmp: string, cells: number, steps: number): { timing: 
     const version = /LAMMPS \(([^)]+)\)/.exec(out)?.[1] ?? 'unknown';
     const lines = out.split('\n');
     const hi = lines.findIndex((l) => /^\s*Step\s+Temp/.test(l));
+    const thermoStart = hi >= 0 ? `${lines[hi].trim()} | ${lines[hi + 1]?.trim()}` : '';
     const thermoEnd = hi >= 0 ? `${lines[hi].trim()} | ${lines[hi + 2]?.trim()}` : '';
     const builds = Number(/Neighbor list builds = (\d+)/.exec(out)?.[1] ?? NaN);
     return {
       timing: { wallSeconds: wall, cpuSeconds: cpuPct ? (wall * Number(cpuPct[1])) / 100 : null, atomStepsPerSecond: (atoms * Number(m[3])) / wall },
       version,
+      thermoStart,
       thermoEnd,
       builds,
     };
@@ -179,7 +181,7 @@ export function benchLj(opts: LjBenchOptions = {}): LjBenchResult {
     steps,
     threads: 1,
     ours: { best: ob, runs: ours, thermo: { start: oursLast!.start, end: oursLast!.end }, neighborBuilds: oursLast!.builds },
-    lammps: lb && lmpLast ? { best: lb, runs: theirs, version: lmpLast.version, thermoEnd: lmpLast.thermoEnd, neighborBuilds: lmpLast.builds } : { skipped },
+    lammps: lb && lmpLast ? { best: lb, runs: theirs, version: lmpLast.version, thermoStart: lmpLast.thermoStart, thermoEnd: lmpLast.thermoEnd, neighborBuilds: lmpLast.builds } : { skipped },
     ratio: lb ? ob.atomStepsPerSecond / lb.atomStepsPerSecond : null,
     ratioCpu: lc && oc ? lc / oc : null,
   };
