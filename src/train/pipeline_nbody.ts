@@ -373,7 +373,7 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
     },
     panels,
     snapshots: [{ type: 'particles', id: 'trajectory', title: `Test trajectory ${snapB}: reference (solid) vs ${c.model} rollout (dotted), x–y projection`, reference: pick(refFrames), predicted: pick(predFrames), numParticles: n, color: Array.from(q.subarray(0, n)) }],
-    provenance: { dataset: join(out, 'data.h5'), checkpoint: join(out, 'train.ckpt.json'), bestEpoch: String(meta.bestEpoch) },
+    provenance: { dataset: 'data.h5', datasetConfigHash: configHash(c), checkpoint: 'train.ckpt.json', bestEpoch: String(meta.bestEpoch) },
   };
   writeJsonAtomic(join(out, 'metrics.json'), metrics);
   const epochSeconds = existsSync(join(out, 'train-timings.json')) ? (JSON.parse(readFileSync(join(out, 'train-timings.json'), 'utf8')) as { epochSeconds: number[] }).epochSeconds : [];
