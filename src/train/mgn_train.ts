@@ -1,0 +1,227 @@
+/**
+ * Training and rollout of MeshGraphNets on CylinderFlow-like data (Pfaff et al. 2021,
+ * `meshgraphnets/cfd_model.py`, `cfd_eval.py`, `run_model.py`).
+ *
+ * Training step (one frame pair (u_t, u_{t+1}) of a random training trajectory):
+ * ```
+ *   n  ~ N(0, σ²) on NORMAL nodes only (σ = noiseStd, default 0.02), 0 elsewhere
+ *   ũ  = u_t + n
+ *   Δ  = u_{t+1} − ũ                         (the target corrects the noise)
+ *   ŷ  = net(ũ)                              (node/edge normalisers accumulate ũ, edges)
+ *   L  = mean over NORMAL ∪ OUTFLOW nodes of Σ_c (ŷ − norm_out(Δ))²   (norm_out accumulates Δ)
+ * ```
+ * The first `warmupSteps` steps only accumulate normaliser statistics (no optimiser step).
+ * Adam with a constant learning rate (the paper decays 1e-4 by 0.1 over 5·10⁶ steps, which is
+ * constant to within 0.1% over the budgets run here).
+ * Per-step randomness is `Rng(seed).fork(step)`, so a resumed run draws the same frames and
+ * noise as an uninterrupted one.
+ *
+ * Rollout: u_{t+1} = u_t + norm_out⁻¹(net(u_t)); nodes that are not NORMAL/OUTFLOW are reset to
+ * the reference values (Dirichlet layer); optionally the result is projected onto discretely
+ * divergence-free fields (constraints/projection.ts) with the solver's boundary masks.
+ */
+import { tf } from '../engine/tf.js';
+import { Rng } from '../engine/rng.js';
+import { NodeType } from '../geometry/trimesh/index.js';
+import { applyDirichlet } from '../models/constraints/boundary.js';
+import { p1Operators, type P1Operators } from '../models/constraints/p1.js';
+import { divergenceFreeProjection, type Projection } from '../models/constraints/projection.js';
+import { meshGraphNet, type MeshGraphNet, type MeshGraphNetOptions, type PreparedMesh } from '../models/meshgraphnet.js';
+import { adam, disposeGrads, valueAndGrads, type AdamState, type Optimizer } from '../models/optim.js';
+import type { NormalizerState } from '../models/normalizer.js';
+import { ConfigError, describe } from '../util/errors.js';
+import { loadCheckpoint, saveCheckpoint, type TensorRecord } from './checkpoint_state.js';
+import type { MgnDataset, MgnTrajectory } from './mgn_data.js';
+import { fluidConservation, rmseSeries, rolloutRmse } from './rollout_metrics.js';
+
+/** Training configuration (plain JSON; defaults in {@link MGN_TRAIN_DEFAULTS}). */
+export interface MgnTrainConfig {
+  readonly model: MeshGraphNetOptions;
+  readonly steps: number;
+  readonly warmupSteps: number;
+  readonly lr: number;
+  readonly noiseStd: number;
+  readonly seed: number;
+  /** Checkpoint file (resumed from when it exists). */
+  readonly checkpointPath?: string;
+  readonly checkpointEvery: number;
+  /** Stop (with a checkpoint) after this many seconds of wall time. */
+  readonly maxSeconds?: number;
+  /** Log a progress line every this many steps. */
+  readonly logEvery: number;
+}
+
+export const MGN_TRAIN_DEFAULTS: MgnTrainConfig = Object.freeze({
+  model: {},
+  steps: 10_000,
+  warmupSteps: 100,
+  lr: 1e-4,
+  noiseStd: 0.02,
+  seed: 0,
+  checkpointEvery: 100,
+  logEvery: 20,
+});
+
+/** Checks a partial config and fills defaults. */
+export function validateMgnTrainConfig(raw: Partial<MgnTrainConfig>): MgnTrainConfig {
+  const c = { ...MGN_TRAIN_DEFAULTS, ...raw, model: { ...(raw.model ?? {}) } };
+  const posInt = (k: keyof MgnTrainConfig, min = 1) => {
+    const v = c[k];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new ConfigError(`train.${k}`, `an integer >= ${min}`, describe(v));
+  };
+  posInt('steps', 0);
+  posInt('warmupSteps', 0);
+  posInt('checkpointEvery');
+  posInt('logEvery');
+  if (!(c.lr > 0)) throw new ConfigError('train.lr', 'a positive number', describe(c.lr));
+  if (!(c.noiseStd >= 0)) throw new ConfigError('train.noiseStd', 'a number >= 0', describe(c.noiseStd));
+  if (!Number.isInteger(c.seed)) throw new ConfigError('train.seed', 'an integer', describe(c.seed));
+  return Object.freeze(c);
+}
+
+/** Saved metadata of a run. */
+export interface MgnRunMeta {
+  readonly config: MgnTrainConfig;
+  step: number;
+  trainSeconds: number;
+  normalizers: { node: NormalizerState; edge: NormalizerState; output: NormalizerState };
+  adamStep: number;
+  /** [step, loss] every logEvery steps. */
+  history: [number, number][];
+}
+
+/** Masks derived from node types: loss/prediction on NORMAL ∪ OUTFLOW; noise on NORMAL. */
+export function mgnMasks(nodeType: Int32Array): { predicted: Uint8Array; boundary: Uint8Array; noisy: Uint8Array } {
+  const N = nodeType.length;
+  const predicted = new Uint8Array(N), boundary = new Uint8Array(N), noisy = new Uint8Array(N);
+  for (let i = 0; i < N; i++) {
+    const t = nodeType[i];
+    predicted[i] = t === NodeType.NORMAL || t === NodeType.OUTFLOW ? 1 : 0;
+    boundary[i] = 1 - predicted[i];
+    noisy[i] = t === NodeType.NORMAL ? 1 : 0;
+  }
+  return { predicted, boundary, noisy };
+}
+
+/** A model with its training state. */
+export interface MgnRun {
+  readonly model: MeshGraphNet;
+  readonly optimizer: Optimizer;
+  readonly meta: MgnRunMeta;
+  readonly finished: boolean;
+}
+
+function paramTensors(model: MeshGraphNet, opt: Optimizer): Record<string, TensorRecord> {
+  const out: Record<string, TensorRecord> = {};
+  for (const [name, w] of Object.entries(model.params.getWeights())) out[`param/${name}`] = { shape: [...w.shape], data: w.data };
+  const st = opt.getState();
+  for (const [name, m] of Object.entries(st.m)) out[`adam_m/${name}`] = { shape: [m.length], data: m };
+  for (const [name, v] of Object.entries(st.v)) out[`adam_v/${name}`] = { shape: [v.length], data: v };
+  return out;
+}
+
+/**
+ * One training step's loss (as a tensor) on frame pair (u, next). Accumulates normaliser
+ * statistics (node, edge, output) from this sample.
+ */
+export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array, next: Float32Array, masks: ReturnType<typeof mgnMasks>, noiseStd: number, rng: Rng, lossMask: tf.Tensor2D): { loss: () => tf.Scalar; dispose: () => void; noisy: Float32Array; target: Float32Array } {
+  const N = mesh.numNodes;
+  const noisy = Float32Array.from(u);
+  if (noiseStd > 0) for (let i = 0; i < N; i++) if (masks.noisy[i]) { noisy[2 * i] += noiseStd * rng.normal(); noisy[2 * i + 1] += noiseStd * rng.normal(); }
+  const target = new Float32Array(2 * N);
+  for (let k = 0; k < 2 * N; k++) target[k] = next[k] - noisy[k];
+  model.outputNormalizer.accumulate(target);
+  const vIn = tf.tensor2d(noisy, [N, 2]);
+  // Accumulate node/edge statistics once, outside the gradient tape.
+  model.forward(mesh, vIn, { accumulate: true }).dispose();
+  const tgt = tf.tensor2d(target, [N, 2]);
+  const count = masks.predicted.reduce((s, x) => s + x, 0);
+  const loss = (): tf.Scalar =>
+    tf.tidy(() => {
+      const pred = model.forward(mesh, vIn);
+      const tn = model.outputNormalizer.normalize(tgt);
+      // [N, 1] per-node squared error, masked, averaged over NORMAL ∪ OUTFLOW nodes
+      const err = tf.sum(tf.square(tf.sub(pred, tn)), 1, true);
+      return tf.div(tf.sum(tf.mul(err, lossMask)), count) as tf.Scalar;
+    });
+  return { loss, dispose: () => tf.dispose([vIn, tgt]), noisy, target };
+}
+
+/** Trains (or resumes) a MeshGraphNet on the training trajectories of `data`. */
+export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: string) => void = () => {}): Promise<MgnRun> {
+  const model = meshGraphNet(cfg.model);
+  const optimizer = adam({ lr: cfg.lr });
+  const mesh = model.prepare(data.graph);
+  const masks = mgnMasks(data.graph.nodeType);
+  const lossMask = tf.tensor2d(Float32Array.from(masks.predicted), [mesh.numNodes, 1]);
+  const train = data.trajectories.filter((t) => t.split === 'train');
+  if (train.length === 0) throw new ConfigError('data', 'at least one training trajectory', 'none');
+  let meta: MgnRunMeta = { config: cfg, step: 0, trainSeconds: 0, normalizers: model.normalizerState(), adamStep: 0, history: [] };
+  if (cfg.checkpointPath) {
+    const ck = loadCheckpoint<MgnRunMeta>(cfg.checkpointPath);
+    if (ck) {
+      const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
+      const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+      for (const [k, t] of Object.entries(ck.tensors)) {
+        if (k.startsWith('param/')) weights[k.slice(6)] = { shape: t.shape, data: t.data };
+        else if (k.startsWith('adam_m/')) m[k.slice(7)] = t.data;
+        else if (k.startsWith('adam_v/')) v[k.slice(7)] = t.data;
+      }
+      model.params.setWeights(weights);
+      if (ck.meta.adamStep > 0) optimizer.setState(model.params, { step: ck.meta.adamStep, m, v } as AdamState);
+      model.setNormalizerState(ck.meta.normalizers);
+      meta = { ...ck.meta, config: cfg };
+      log(`resumed from ${cfg.checkpointPath} at step ${meta.step}`);
+    }
+  }
+  const save = () => {
+    meta.trainSeconds = secondsBefore + (performance.now() - t0) / 1000;
+    if (!cfg.checkpointPath) return;
+    meta.normalizers = model.normalizerState();
+    meta.adamStep = optimizer.steps;
+    saveCheckpoint(cfg.checkpointPath, { meta, tensors: paramTensors(model, optimizer) });
+  };
+  const t0 = performance.now();
+  const secondsBefore = meta.trainSeconds;
+  const base = new Rng(cfg.seed);
+  let finished = true;
+  let lossAcc = 0, lossN = 0;
+  while (meta.step < cfg.steps) {
+    const rng = base.fork(meta.step);
+    const traj = train[rng.int(train.length)];
+    const f = rng.int(traj.frames.length - 1);
+    const s = mgnLoss(model, mesh, traj.frames[f], traj.frames[f + 1], masks, cfg.noiseStd, rng, lossMask);
+    let lossValue: number;
+    if (meta.step < cfg.warmupSteps) {
+      const l = s.loss();
+      lossValue = l.dataSync()[0];
+      l.dispose();
+    } else {
+      const { value, grads } = valueAndGrads(model.params, s.loss);
+      lossValue = value.dataSync()[0];
+      optimizer.apply(model.params, grads);
+      disposeGrads(grads);
+      value.dispose();
+    }
+    s.dispose();
+    meta.step++;
+    lossAcc += lossValue;
+    lossN++;
+    const elapsed = (performance.now() - t0) / 1000;
+    if (meta.step % cfg.logEvery === 0 || meta.step === cfg.steps) {
+      meta.history.push([meta.step, lossAcc / lossN]);
+      log(`step ${meta.step}/${cfg.steps} loss ${(lossAcc / lossN).toExponential(3)} ${meta.step <= cfg.warmupSteps ? '(warm-up: statistics only) ' : ''}${(secondsBefore + elapsed).toFixed(0)} s`);
+      lossAcc = 0;
+      lossN = 0;
+    }
+    if (meta.step % cfg.checkpointEvery === 0) save();
+    if (cfg.maxSeconds !== undefined && elapsed > cfg.maxSeconds) {
+      finished = meta.step >= cfg.steps;
+      break;
+    }
+  }
+  save();
+  lossMask.dispose();
+  mesh.dispose();
+  return { model, optimizer, meta, finished };
+}

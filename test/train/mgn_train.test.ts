@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../../src/engine/tf.js';
+import { initBackend } from '../../src/engine/backend.js';
+import { Rng } from '../../src/engine/rng.js';
+import { NodeType } from '../../src/geometry/trimesh/index.js';
+import { generateMgnDataset, loadMgnDataset, saveMgnDataset, type MgnDataset } from '../../src/train/mgn_data.js';
+import { mgnLoss, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
+import { evaluateMgnTrajectory, rolloutMgn } from '../../src/train/mgn_rollout.js';
+
+let data: MgnDataset;
+
+beforeAll(async () => {
+  await initBackend();
+  data = generateMgnDataset({ hMin: 0.04, hMax: 0.09, dt: 0.005, stride: 2, warmupSteps: 10, frames: 8, uMaxTrain: [1.0, 1.4], uMaxTest: [1.2], meshSeed: 1 });
+});
+
+const tiny = { latent: 16, mlpLayers: 2, messagePassingSteps: 2, seed: 3 };
+
+describe('MeshGraphNet training', () => {
+  it('dataset round-trips through its files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-'));
+    try {
+      saveMgnDataset(join(dir, 'd'), data);
+      const back = loadMgnDataset(join(dir, 'd'));
+      expect(back.mesh.numNodes).toBe(data.mesh.numNodes);
+      expect(back.trajectories.length).toBe(3);
+      expect(Array.from(back.trajectories[2].frames[5])).toEqual(Array.from(data.trajectories[2].frames[5]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('noise goes to NORMAL nodes only and the target corrects it; loss masks NORMAL ∪ OUTFLOW', () => {
+    const model = { ...tiny };
+    void model;
+    const masks = mgnMasks(data.graph.nodeType);
+    for (let i = 0; i < masks.predicted.length; i++) {
+      const t = data.graph.nodeType[i];
+      expect(masks.predicted[i]).toBe(t === NodeType.NORMAL || t === NodeType.OUTFLOW ? 1 : 0);
+    }
+    expect(masks.predicted.some((x) => x === 0)).toBe(true);
+  });
+
+  it('loss decreases over a short run; resume after a stop equals an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-'));
+    try {
+      const cfg = validateMgnTrainConfig({ model: tiny, steps: 24, warmupSteps: 4, lr: 3e-3, logEvery: 4, checkpointEvery: 4, seed: 1 });
+      const full = await trainMgn(cfg, data);
+      const h = full.meta.history;
+      expect(h.length).toBe(6);
+      // h[0] is the warm-up window (untrained model); the last three windows average lower.
+      const late = (h[3][1] + h[4][1] + h[5][1]) / 3;
+      expect(late).toBeLessThan(0.7 * h[0][1]);
+      // Interrupted at 12 steps (checkpoint), then resumed to 24.
+      const ck = join(dir, 'ck.json');
+      const first = await trainMgn({ ...cfg, steps: 12, checkpointPath: ck }, data);
+      first.model.dispose();
+      const resumed = await trainMgn({ ...cfg, checkpointPath: ck }, data);
+      expect(resumed.meta.step).toBe(24);
+      const a = full.model.params.getWeights();
+      const b = resumed.model.params.getWeights();
+      let maxDiff = 0;
+      for (const k of Object.keys(a)) for (let i = 0; i < a[k].data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[k].data[i] - b[k].data[i]));
+      expect(maxDiff).toBe(0);
+      full.model.dispose();
+      resumed.model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mgnLoss: noisy input differs from u only on NORMAL nodes, and noisy + target = next', async () => {
+    const cfg = validateMgnTrainConfig({ model: tiny, steps: 0 });
+    const run = await trainMgn(cfg, data);
+    const mesh = run.model.prepare(data.graph);
+    const masks = mgnMasks(data.graph.nodeType);
+    const lm = tf.ones([mesh.numNodes, 1]) as tf.Tensor2D;
+    const u = data.trajectories[0].frames[2], next = data.trajectories[0].frames[3];
+    const s = mgnLoss(run.model, mesh, u, next, masks, 0.02, new Rng(9), lm);
+    for (let i = 0; i < mesh.numNodes; i++) {
+      for (let c = 0; c < 2; c++) {
+        const k = 2 * i + c;
+        if (!masks.noisy[i]) expect(s.noisy[k]).toBe(u[k]);
+        expect(Math.abs(s.noisy[k] + s.target[k] - next[k])).toBeLessThan(1e-6);
+      }
+    }
+    let moved = 0;
+    for (let k = 0; k < u.length; k++) if (s.noisy[k] !== u[k]) moved++;
+    expect(moved).toBeGreaterThan(0);
+    s.dispose();
+    lm.dispose();
+    mesh.dispose();
+    run.model.dispose();
+  });
+
+  it('rollout holds boundary nodes at the reference values; projection makes frames divergence-free; metrics are finite', async () => {
+    const run = await trainMgn(validateMgnTrainConfig({ model: tiny, steps: 6, warmupSteps: 3, lr: 1e-3 }), data);
+    const mesh = run.model.prepare(data.graph);
+    const traj = data.trajectories[2];
+    const plain = rolloutMgn(run.model, mesh, data, traj);
+    const proj = rolloutMgn(run.model, mesh, data, traj, { project: true });
+    const { boundary } = mgnMasks(data.graph.nodeType);
+    for (let t = 1; t < plain.frames.length; t++) {
+      for (let i = 0; i < boundary.length; i++) {
+        if (!boundary[i]) continue;
+        expect(plain.frames[t][2 * i]).toBe(traj.frames[t][2 * i]);
+        expect(plain.frames[t][2 * i + 1]).toBe(traj.frames[t][2 * i + 1]);
+      }
+    }
+    const m = evaluateMgnTrajectory(run.model, mesh, data, traj);
+    const mp = evaluateMgnTrajectory(run.model, mesh, data, traj, { project: true });
+    for (const x of [m.oneStepRmse, m.rollout50Rmse, m.rolloutFullRmse, m.persistence.rollout50Rmse, m.speedup]) expect(Number.isFinite(x)).toBe(true);
+    const last = mp.rmsDivergence.model[mp.rmsDivergence.model.length - 1];
+    const lastPlain = m.rmsDivergence.model[m.rmsDivergence.model.length - 1];
+    expect(last).toBeLessThan(1e-4 * lastPlain);
+    expect(proj.frames.length).toBe(plain.frames.length);
+    mesh.dispose();
+    run.model.dispose();
+  });
+});
