@@ -45,18 +45,18 @@ export async function checkReportInBrowser(htmlPath: string, screenshot?: string
       return route.abort();
     });
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load', timeout: 120_000 });
-    await page.waitForFunction(() => {
+    // Browser-side code as strings (this file is typechecked without the DOM lib).
+    await page.waitForFunction(`(() => {
       const divs = Array.from(document.querySelectorAll('div.plot'));
       return divs.length > 0 && divs.every((d) => d.querySelector('.main-svg'));
-    }, undefined, { timeout: 120_000 }).catch(() => undefined);
-    const plots = await page.evaluate(() => {
-      const figs = JSON.parse(document.getElementById('gnnwb-figures')!.textContent!) as Record<string, { data: unknown[] }>;
+    })()`, undefined, { timeout: 120_000 }).catch(() => undefined);
+    const plots = (await page.evaluate(`(() => {
+      const figs = JSON.parse(document.getElementById('gnnwb-figures').textContent);
       return Array.from(document.querySelectorAll('div.plot')).map((d) => {
-        const id = d.getAttribute('data-figure')!;
-        const gd = d as unknown as { data?: unknown[] };
-        return { id, hasSvg: !!d.querySelector('.main-svg'), traces: gd.data?.length ?? 0, expected: figs[id]?.data.length ?? -1 };
+        const id = d.getAttribute('data-figure');
+        return { id, hasSvg: !!d.querySelector('.main-svg'), traces: (d.data || []).length, expected: figs[id] ? figs[id].data.length : -1 };
       });
-    });
+    })()`)) as PageCheck['plots'];
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
     return { plots, consoleErrors, requests, title: await page.title() };
   } finally {
