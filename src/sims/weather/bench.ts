@@ -21,7 +21,7 @@ export interface SphereBenchResult {
     readonly meshVertices: number; readonly multimeshEdges: number; readonly gridPoints: number; readonly grid2meshEdges: number; readonly mesh2gridEdges: number;
   };
   readonly indexPeer: { readonly problem: string; readonly indexedMs: number; readonly allPairsMs: number; readonly speedup: number; readonly sameEdges: boolean };
-  readonly solver: { level: number; cells: number; geometryMs: number; dt: number; msPerStep: number; nsPerCellStep: number; steps: number }[];
+  readonly solver: { level: number; cells: number; geometryMs: number; dt: number; msPerStep: number; cpuMsPerStep: number; nsPerCellStep: number; steps: number }[];
   readonly environment: { readonly node: string; readonly cpus: number; readonly loadavg: number[]; readonly note: string };
 }
 
@@ -70,9 +70,13 @@ export function runSphereBench(opts: { levels?: readonly number[]; steps?: numbe
     sw.stepInPlace(s, dt);
     const times: number[] = [];
     const steps = opts.steps ?? 10;
+    const cpu0 = process.cpuUsage();
     for (let k = 0; k < steps; k++) { const t0 = performance.now(); sw.stepInPlace(s, dt); times.push(performance.now() - t0); }
+    const cpu = process.cpuUsage(cpu0);
     const ms = median(times);
-    solver.push({ level, cells: geo.numCells, geometryMs, dt, msPerStep: ms, nsPerCellStep: (ms * 1e6) / geo.numCells, steps });
+    // CPU time of this process is much less disturbed by other processes than wall-clock time
+    const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+    solver.push({ level, cells: geo.numCells, geometryMs, dt, msPerStep: ms, cpuMsPerStep: cpuMs, nsPerCellStep: (cpuMs * 1e6) / geo.numCells, steps });
   }
   return {
     connectivity: {
@@ -82,6 +86,6 @@ export function runSphereBench(opts: { levels?: readonly number[]; steps?: numbe
     },
     indexPeer: { problem: 'grid2mesh, level-4 mesh, 2° grid', indexedMs, allPairsMs, speedup: allPairsMs / indexedMs, sameEdges: count === pe.gridIndices.length },
     solver,
-    environment: { node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), note: 'wall-clock on a shared machine; one RK4 step = 4 tendency evaluations; solver geometryMs includes Lloyd relaxation of the grid' },
+    environment: { node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), note: 'msPerStep: median wall-clock; cpuMsPerStep and nsPerCellStep: this process\'s CPU time (less disturbed by load); shared machine; one RK4 step = 4 tendency evaluations; solver geometryMs includes Lloyd relaxation of the grid' },
   };
 }
