@@ -24,7 +24,7 @@ export const LjInit = obj({
   extxyz: optional(str()),
 }, { default: {} });
 
-export const Integrator = obj({
+export const MdIntegratorSchema = obj({
   type: str({ oneOf: ['nve', 'langevin'], default: 'nve' }),
   dt: num({ min: 0, exclusiveMin: true, default: 0.005 }),
   /** Langevin bath temperature k_B T. */
@@ -58,7 +58,7 @@ export const MdLjConfig = obj({
     skin: num({ min: 0, default: 0.3 }),
     rebuildEvery: num({ integer: true, min: 0, default: 0 }),
   }, { default: {} }),
-  integrator: Integrator,
+  integrator: MdIntegratorSchema,
 });
 
 export const MdSpringsConfig = obj({
@@ -72,7 +72,7 @@ export const MdSpringsConfig = obj({
   /** Initial positions ~ N(0, positionStd²), velocities ~ N(0, velocityStd²) per coordinate. */
   positionStd: num({ min: 0, default: 0.5 }),
   velocityStd: num({ min: 0, default: 0.5 }),
-  integrator: Integrator,
+  integrator: MdIntegratorSchema,
 });
 
 export type MdLjConfig = ReturnType<typeof MdLjConfig.parse>;
