@@ -29,6 +29,8 @@ import {
   type NBodyModelKind, type NBodyRunMeta, type NBodyTrainConfig,
 } from './nbody.js';
 import { loadCheckpoint, type TensorRecord } from './checkpoint_state.js';
+// The learned-LJ kind registers with the N-body kinds (one import line in cli/main.ts).
+import './lj_potential_cli.js';
 
 /** The EGNN paper's Table 2 (N-body, test MSE). */
 export const NBODY_PAPER_MSE: Record<NBodyModelKind, number> = { egnn: 0.0071, gnn: 0.0107, linear: 0.0819 };
