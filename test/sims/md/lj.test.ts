@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/engine/rng.js';
 import { fcc } from '../../../src/geometry/lattice.js';
 import { ljForceField, ljPairEnergy } from '../../../src/sims/md/lj.js';
+import { assertEquivariant, equivarianceError } from '../../helpers/equivariance.js';
 
 /** A perturbed 256-atom fcc configuration at ρ = 0.8442 (L = 6.72 σ). */
 function liquidLike(seed: number, amp = 0.15): { R: Float64Array; box: Float64Array } {
@@ -108,5 +109,25 @@ describe('Lennard-Jones', () => {
       const fd = -(ljForceField({ box }).compute(Rp, s).energy - ljForceField({ box }).compute(Rm, s).energy) / 2e-6;
       expect(Math.abs(fd - F[c])).toBeLessThan(1e-5 * Math.max(1, Math.abs(F[c])));
     }
+  });
+
+  it('symmetries (test toolkit): E invariant and F equivariant under O(3) + translations (free cluster) and periodic shifts (box)', async () => {
+    const cluster = fcc(0.8442, [2, 2, 2]).positions.map((x, i) => x + 0.05 * Math.sin(i));
+    const freeFn = (x: Float64Array | Float32Array) => {
+      const F = new Float64Array(x.length);
+      const e = ljForceField({ cutoff: 2.5 }).compute(Float64Array.from(x), F).energy;
+      return { energy: Float64Array.of(e), forces: F };
+    };
+    await assertEquivariant(freeFn, { positions: Float64Array.from(cluster) }, { outputs: { energy: 'scalar', forces: 'vector' }, tolerance: { atol: 1e-9, rtol: 1e-10 }, seed: 3 });
+    const { R, box } = liquidLike(8);
+    const boxFn = (x: Float64Array | Float32Array) => {
+      const F = new Float64Array(x.length);
+      const e = ljForceField({ box }).compute(Float64Array.from(x), F).energy;
+      return { energy: Float64Array.of(e), forces: F };
+    };
+    await assertEquivariant(boxFn, { positions: R, box }, { outputs: { energy: 'scalar', forces: 'scalar' }, tolerance: { atol: 1e-9, rtol: 1e-11 }, seed: 4 });
+    // And the toolkit sees that a box is not rotation invariant (cutoff sphere vs images).
+    const rep = await equivarianceError(boxFn, { positions: R, box }, { outputs: { energy: 'scalar' }, transforms: ['rotation'] });
+    expect(rep.worst.rotation.energy).toBeGreaterThan(1e-3);
   });
 });
