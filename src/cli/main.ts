@@ -10,6 +10,7 @@ import './bench.js';
 import '../train/nbody_cli.js';
 import './workbench.js';
 import '../engine/native_bench.js';
+import '../sims/fluid/cli.js';
 import '../sims/weather/cli.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
