@@ -20,6 +20,7 @@
 import { Rng } from '../../src/engine/rng.js';
 import type { GraphsTuple } from '../../src/geometry/graphs_tuple.js';
 import { applyMatrix, determinant, randomOrthogonal } from '../../src/geometry/rotation.js';
+import { TOLERANCES } from './tolerances.js';
 
 export type OutputKind = 'scalar' | 'vector' | 'pseudovector' | 'position';
 export type NumArray = Float64Array | Float32Array;
@@ -133,14 +134,24 @@ export interface Tolerance {
 }
 
 /**
- * Asserts equivariance within `tolerance`; on failure throws an Error with a table of
- * errors per transform and output, the seed, and the tolerance.
+ * Default tolerance from the shared table (test/helpers/tolerances.ts): the `value` row of the
+ * positions' dtype (host code: the `cpu` row).
+ */
+export function defaultTolerance(positions: NumArray): Tolerance {
+  const row = TOLERANCES[positions instanceof Float32Array ? 'float32' : 'float64'].cpu;
+  return { atol: row.atol, rtol: row.rtol };
+}
+
+/**
+ * Asserts equivariance within `tolerance` (default: {@link defaultTolerance}); on failure
+ * throws an Error with a table of errors per transform and output, the seed, and the tolerance.
  */
 export async function assertEquivariant(
   fn: SymmetryFn,
   input: SymmetryInput,
-  options: EquivarianceOptions & { readonly tolerance: Tolerance },
+  opts: EquivarianceOptions & { readonly tolerance?: Tolerance },
 ): Promise<EquivarianceReport> {
+  const options = { ...opts, tolerance: opts.tolerance ?? defaultTolerance(input.positions) };
   const rep = await equivarianceError(fn, input, options);
   const failures: string[] = [];
   for (const [tr, byOut] of Object.entries(rep.worst)) {

@@ -14,7 +14,7 @@
  */
 import { Rng } from '../../src/engine/rng.js';
 import { graphsTuple, numNodes, type Features, type FeatureBlock, type GraphsTuple } from '../../src/geometry/graphs_tuple.js';
-import type { NumArray, SymmetryFn, Tolerance } from './equivariance.js';
+import { defaultTolerance, type NumArray, type SymmetryFn, type Tolerance } from './equivariance.js';
 
 export type AxisKind = 'node' | 'edge' | 'graph';
 
@@ -128,17 +128,19 @@ export async function permutationError(fn: SymmetryFn, input: PermutationInput, 
 
 /** Asserts permutation equivariance over nodes and edges; throws a readable table on failure. */
 export async function assertPermutationEquivariant(fn: SymmetryFn, input: PermutationInput, options: PermutationOptions): Promise<Record<string, Record<string, number>>> {
-  const tol = options.tolerance ?? { atol: 1e-5, rtol: 0 };
+  const tol = options.tolerance ?? defaultTolerance(input.positions);
   const res = await permutationError(fn, input, options);
+  const base = await fn(input.positions, input.features, input.graph);
+  const scale = (name: string) => Array.from(base[name] ?? []).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const lines: string[] = [];
   let bad = false;
   for (const [kind, byOut] of Object.entries(res)) {
     for (const [name, err] of Object.entries(byOut)) {
-      const ok = err <= tol.atol;
+      const ok = err <= tol.atol + tol.rtol * scale(name);
       if (!ok) bad = true;
       lines.push(`  ${kind.padEnd(6)} ${name.padEnd(14)} ${options.outputs[name].padEnd(6)} ${err.toExponential(3).padStart(11)}  ${ok ? 'yes' : 'NO'}`);
     }
   }
-  if (bad) throw new Error(`Not permutation equivariant (seed ${options.seed ?? 0}, tolerance ${tol.atol}):\n${lines.join('\n')}`);
+  if (bad) throw new Error(`Not permutation equivariant (seed ${options.seed ?? 0}, tolerance ${tol.atol} + ${tol.rtol}·scale):\n${lines.join('\n')}`);
   return res;
 }
