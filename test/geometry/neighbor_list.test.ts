@@ -12,6 +12,7 @@ import {
   updateNeighborList,
 } from '../../src/geometry/neighbor_list.js';
 import { applyMatrix } from '../../src/geometry/rotation.js';
+import { batch, block, graphsTuple, numEdges } from '../../src/geometry/graphs_tuple.js';
 import { pointCloud, pointsInBox, rotation } from '../helpers/arbitraries.js';
 
 const SEED = 424242;
@@ -174,5 +175,18 @@ describe('neighbor list', () => {
     for (const s of e.senders) deg[s]++;
     expect(Math.min(...deg)).toBe(12);
     expect(Math.max(...deg)).toBe(12);
+  });
+
+  it('edges plug into a GraphsTuple (both directions, symmetric) and batch with another graph', () => {
+    const lat = fcc(0.8442, [3, 3, 3]);
+    const e = radiusGraph(lat.positions, { cutoff: 1.3, box: lat.box });
+    const g = graphsTuple({ nodes: { pos: block(Float32Array.from(lat.positions), 3) }, senders: e.senders, receivers: e.receivers });
+    expect(numEdges(g)).toBe(108 * 12);
+    for (let k = 0; k < e.senders.length; k += 2) {
+      expect(e.senders[k]).toBe(e.receivers[k + 1]);
+      expect(e.receivers[k]).toBe(e.senders[k + 1]);
+    }
+    const b = batch([g, g]);
+    expect(Math.max(...b.senders)).toBe(2 * 108 - 1);
   });
 });
