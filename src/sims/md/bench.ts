@@ -45,7 +45,7 @@ export interface LjBenchResult {
   readonly atoms: number;
   readonly steps: number;
   readonly threads: 1;
-  readonly ours: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly thermo: { start: ThermoLine; end: ThermoLine }; readonly neighborBuilds: number };
+  readonly ours: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly thermo: { start: ThermoLine; end: ThermoLine }; readonly neighborBuilds: number; readonly dangerousBuilds: number };
   readonly lammps: { readonly best: RunTiming; readonly runs: RunTiming[]; readonly version: string; readonly thermoStart: string; readonly thermoEnd: string; readonly neighborBuilds: number } | { readonly skipped: string };
   /** ours / LAMMPS atom-steps per second (wall time, best runs). */
   readonly ratio: number | null;
@@ -78,7 +78,7 @@ run		STEPS
 `;
 
 /** One run of our engine on the benchmark problem. */
-export function runOurs(cells: number, steps: number): { timing: RunTiming; start: ThermoLine; end: ThermoLine; builds: number } {
+export function runOurs(cells: number, steps: number): { timing: RunTiming; start: ThermoLine; end: ThermoLine; builds: number; dangerous: number } {
   const lat = fcc(0.8442, [cells, cells, cells]);
   const N = lat.positions.length / 3;
   const ff = ljForceField({ box: lat.box, cutoff: 2.5, skin: 0.3, rebuildEvery: 20, shift: false });
@@ -97,6 +97,7 @@ export function runOurs(cells: number, steps: number): { timing: RunTiming; star
     start,
     end: thermoOf(s, lat.box, 0.005),
     builds: ff.stats.rebuilds - builds0,
+    dangerous: ff.stats.dangerousBuilds,
   };
 }
 
@@ -180,7 +181,7 @@ export function benchLj(opts: LjBenchOptions = {}): LjBenchResult {
     atoms,
     steps,
     threads: 1,
-    ours: { best: ob, runs: ours, thermo: { start: oursLast!.start, end: oursLast!.end }, neighborBuilds: oursLast!.builds },
+    ours: { best: ob, runs: ours, thermo: { start: oursLast!.start, end: oursLast!.end }, neighborBuilds: oursLast!.builds, dangerousBuilds: oursLast!.dangerous },
     lammps: lb && lmpLast ? { best: lb, runs: theirs, version: lmpLast.version, thermoStart: lmpLast.thermoStart, thermoEnd: lmpLast.thermoEnd, neighborBuilds: lmpLast.builds } : { skipped },
     ratio: lb ? ob.atomStepsPerSecond / lb.atomStepsPerSecond : null,
     ratioCpu: lc && oc ? lc / oc : null,

@@ -65,7 +65,7 @@ registerKind('bench', 'md', 'LAMMPS in.lj benchmark (32,000 LJ atoms, 100 NVE st
   }
   const f = (x: number) => x.toExponential(3);
   ctx.out(`LJ benchmark: ${r.atoms} atoms, ${r.steps} steps, 1 thread each (best of ${r.ours.runs.length}; shared machine: compare the ratio, not absolute times)`);
-  ctx.out(`  ours    ${f(r.ours.best.atomStepsPerSecond)} atom-steps/s  (${r.ours.best.wallSeconds.toFixed(3)} s wall, ${r.ours.best.cpuSeconds?.toFixed(3)} s cpu, ${r.ours.neighborBuilds} neighbour builds)`);
+  ctx.out(`  ours    ${f(r.ours.best.atomStepsPerSecond)} atom-steps/s  (${r.ours.best.wallSeconds.toFixed(3)} s wall, ${r.ours.best.cpuSeconds?.toFixed(3)} s cpu, ${r.ours.neighborBuilds} neighbour builds, ${r.ours.dangerousBuilds} dangerous)`);
   ctx.out(`          step ${r.ours.thermo.end.step}: T ${r.ours.thermo.end.temp.toFixed(4)} PE/N ${r.ours.thermo.end.pe.toFixed(4)} E/N ${r.ours.thermo.end.etotal.toFixed(4)} P ${r.ours.thermo.end.press?.toFixed(4)}`);
   if ('best' in r.lammps) {
     ctx.out(`  LAMMPS  ${f(r.lammps.best.atomStepsPerSecond)} atom-steps/s  (${r.lammps.best.wallSeconds.toFixed(3)} s wall, ${r.lammps.best.cpuSeconds?.toFixed(3) ?? '?'} s cpu, ${r.lammps.neighborBuilds} neighbour builds, LAMMPS ${r.lammps.version})`);

@@ -13,6 +13,7 @@
  */
 import {
   allocateNeighborList,
+  needsRebuild,
   updateNeighborList,
   type NeighborList,
 } from '../../geometry/neighbor_list.js';
@@ -45,7 +46,23 @@ export interface LJForceField extends ForceField {
   /** The current neighbour list (replaced by a larger one after an overflow). */
   readonly neighborList: () => NeighborList | null;
   /** Rebuilds and reallocations so far. */
-  readonly stats: { rebuilds: number; reallocations: number; calls: number };
+  readonly stats: LJStats;
+}
+
+/** Counters of an {@link LJForceField}. */
+export interface LJStats {
+  /** Neighbour-list builds (including the first). */
+  rebuilds: number;
+  /** Re-allocations after a capacity overflow. */
+  reallocations: number;
+  /** Force evaluations. */
+  calls: number;
+  /**
+   * With `rebuildEvery` > 0: forced rebuilds at which some particle had already moved more
+   * than skin/2 since the previous build, so pairs may have been missed in between (LAMMPS'
+   * "dangerous builds"). Raise the skin or rebuild more often if this is non-zero.
+   */
+  dangerousBuilds: number;
 }
 
 /** Energy of one pair at distance r (shift included). */
@@ -81,7 +98,7 @@ export function ljForceField(options: LJOptions = {}): LJForceField {
   const sig2 = sig * sig;
   const rc2 = rc * rc;
   let nl: NeighborList | null = null;
-  const stats = { rebuilds: 0, reallocations: 0, calls: 0 };
+  const stats: LJStats = { rebuilds: 0, reallocations: 0, calls: 0, dangerousBuilds: 0 };
   const result: ForceResult = { energy: 0, virial: 0 };
 
   let scratch: Float64Array | null = null;
@@ -104,8 +121,13 @@ export function ljForceField(options: LJOptions = {}): LJForceField {
       nl = allocateNeighborList(R, { cutoff: rc, skin, box, dim });
       stats.rebuilds++;
     } else {
-      const force = every > 0 && stats.calls % every === 0;
-      if (every > 0 ? force && updateNeighborList(nl, R, true) : updateNeighborList(nl, R)) stats.rebuilds++;
+      if (every > 0) {
+        if (stats.calls % every === 0) {
+          if (needsRebuild(nl, R)) stats.dangerousBuilds++;
+          updateNeighborList(nl, R, true);
+          stats.rebuilds++;
+        }
+      } else if (updateNeighborList(nl, R)) stats.rebuilds++;
       if (nl.overflow) {
         nl = allocateNeighborList(R, { cutoff: rc, skin, box, dim });
         stats.reallocations++;

@@ -130,4 +130,25 @@ describe('Lennard-Jones', () => {
     const rep = await equivarianceError(boxFn, { positions: R, box }, { outputs: { energy: 'scalar' }, transforms: ['rotation'] });
     expect(rep.worst.rotation.energy).toBeGreaterThan(1e-3);
   });
+
+  it('a neighbour-list overflow inside the force field re-allocates and forces stay exact; dangerous builds are counted', () => {
+    const { R, box } = liquidLike(9, 0.05);
+    const ff = ljForceField({ box, shift: true });
+    const F = new Float64Array(R.length);
+    ff.compute(R, F);
+    // Move every atom 0.4 σ towards a corner region: far more pairs than allocated.
+    const squeezed = R.map((x, i) => (x * 0.55 + 0.1 * (i % 3)));
+    const e1 = ff.compute(squeezed, F).energy;
+    expect(ff.stats.reallocations).toBeGreaterThanOrEqual(1);
+    const F2 = new Float64Array(R.length);
+    const e2 = ljForceField({ box, shift: true }).compute(squeezed, F2).energy;
+    expect(e1).toBe(e2);
+    for (let i = 0; i < F.length; i++) expect(F[i]).toBe(F2[i]);
+    // rebuildEvery 2 with a jump of 0.3 σ (> skin/2 = 0.15) between builds: counted as dangerous.
+    const every = ljForceField({ box, rebuildEvery: 2 });
+    every.compute(R, F);
+    every.compute(R, F);
+    every.compute(R.map((x, i) => (i === 0 ? x + 0.3 : x)), F);
+    expect(every.stats.dangerousBuilds).toBe(1);
+  });
 });
