@@ -85,8 +85,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (current && (requested === 'auto' || requested === current.name)) return current;
 
   const threads = resolveThreads(options.threads);
-  const order: BackendName[] = requested === 'auto' ? BACKENDS.filter((b) => b !== 'native') : [requested];
+  // `native` joins `auto` (ahead of wasm) only with GNNWB_NATIVE_AUTO=1 for now: docs/native.md.
+  const nativeInAuto = process.env.GNNWB_NATIVE_AUTO === '1';
+  const order: BackendName[] = requested === 'auto' ? BACKENDS.filter((b) => b !== 'native' || nativeInAuto) : [requested];
   const attempts: BackendAttempt[] = [];
+  if (requested === 'auto' && !nativeInAuto) {
+    const { nativeAddonStatus } = await import('./native_addon.js');
+    const st = nativeAddonStatus();
+    attempts.push({ name: 'native', ok: false, reason: `opt-in (GNNWB_BACKEND=native or GNNWB_NATIVE_AUTO=1); ${st.loaded ? 'addon ' + st.reason : st.reason}` });
+  }
   for (const name of order) {
     try {
       const usedThreads = await startBackend(name, threads);

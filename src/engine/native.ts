@@ -27,6 +27,8 @@ export async function startNative(threads: number): Promise<number> {
   const { startWasm } = await import('./wasm.js');
   await startWasm(1);
   addon.setThreads(threads);
-  enableNativeKernels(addon);
+  // GNNWB_NATIVE_KERNELS=BatchMatMul,GatherNd,... limits the replaced kernels (bisecting, benchmarks).
+  const only = process.env.GNNWB_NATIVE_KERNELS?.split(',').map((k) => k.trim()).filter(Boolean);
+  enableNativeKernels(addon, only);
   return addon.info().threads;
 }

@@ -26,11 +26,15 @@ import { ParamStore } from '../models/params.js';
 import { mlp } from '../models/layers.js';
 import { edgeMlp, graphNetwork } from '../models/graph_network.js';
 import { adam, disposeGrads, valueAndGrads } from '../models/optim.js';
+import { createNBodyModel, makeBatch, NBODY_TRAIN_DEFAULTS } from '../train/nbody.js';
+import type { NBodySplit } from '../train/nbody_data.js';
+import { Adam, trainStep } from '../train/trainer.js';
 import { registerCommand, registerKind, type CommandContext, type ParsedArgs } from '../cli/registry.js';
 import { ValueError } from '../util/errors.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TORCH_SCRIPT = path.join(root, 'bench', 'torch', 'mgn_step.py');
+const TORCH_EGNN = path.join(root, 'bench', 'torch', 'egnn_nbody.py');
 const PYTHON = '/usr/bin/python3';
 
 /** One benchmark configuration of the processor. */
@@ -94,6 +98,44 @@ export function buildProcessorStep(c: ProcessorCase, seed = 1): { run: () => voi
       params.dispose();
     },
   };
+}
+
+/**
+ * One EGNN training epoch on N-body-shaped data (the workbench's own EGNN and trainer,
+ * src/train/nbody.ts): 3000 synthetic 5-particle systems, batch 100, hidden 64, 4 layers.
+ * Synthetic positions/velocities/targets: the timing does not depend on the values.
+ */
+export function buildEgnnEpoch(seed = 1): { run: () => void; dispose: () => void } {
+  const size = 3000;
+  const n = 5;
+  const rng = new Rng(seed).fork('egnn-bench');
+  const randn = (k: number) => Float32Array.from({ length: k }, () => rng.normal());
+  const split: NBodySplit = {
+    size,
+    numParticles: n,
+    x0: randn(size * n * 3),
+    v0: randn(size * n * 3),
+    charges: Float32Array.from({ length: size * n }, () => (rng.uniform() < 0.5 ? -1 : 1)),
+    xT: randn(size * n * 3),
+  };
+  const cfg = { ...NBODY_TRAIN_DEFAULTS, model: 'egnn' as const, seed };
+  const model = createNBodyModel(cfg);
+  const opt = new Adam(model.params, { lr: cfg.lr });
+  const run = () => {
+    for (let start = 0; start < size; start += cfg.batchSize) {
+      const idx = Array.from({ length: Math.min(cfg.batchSize, size - start) }, (_, i) => start + i);
+      const b = makeBatch(split, idx, 'egnn');
+      trainStep(model.params, opt, () => tf.mean(tf.square(tf.sub(model.predict(b), b.target))) as tf.Scalar);
+      for (const t of Object.values(b)) (t as tf.Tensor).dispose();
+    }
+  };
+  return { run, dispose: () => model.params.dispose() };
+}
+
+function torchEgnnEpoch(): { ms: number } | { error: string } {
+  const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', '1'], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
+  return { ms: (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_epoch: number }).ms_per_epoch };
 }
 
 /** Median of per-step times (ms) over `steps` steps after `warmup` steps. */
@@ -207,6 +249,43 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
       );
     }
   }
+  if (args.options['no-egnn'] !== true) {
+    const native: number[] = [], wasm: number[] = [], torch: number[] = [];
+    let torchError: string | undefined;
+    const ep = buildEgnnEpoch();
+    for (let r = 0; r < rounds; r++) {
+      native.push(timeSteps(ep.run, 1, r === 0 ? 1 : 0));
+      if (withWasm) {
+        disableNativeKernels();
+        try {
+          wasm.push(timeSteps(ep.run, 1, 0));
+        } finally {
+          enableNativeKernels(addon);
+        }
+      }
+      if (withTorch) {
+        const t = torchEgnnEpoch();
+        if ('ms' in t) torch.push(t.ms);
+        else torchError = t.error;
+      }
+    }
+    ep.dispose();
+    const row = {
+      case: 'EGNN N-body epoch (3000 samples, batch 100)',
+      nativeMs: median(native),
+      wasmMs: wasm.length ? median(wasm) : null,
+      torchMs: torch.length ? median(torch) : null,
+      torchError,
+      ratioTorchOverNative: torch.length ? median(torch) / median(native) : null,
+      ratioTorchOverWasm: torch.length && wasm.length ? median(torch) / median(wasm) : null,
+      rounds: { native, wasm, torch },
+    };
+    results.push(row);
+    ctx.log(
+      `${row.case}: native ${row.nativeMs.toFixed(0)} ms, wasm ${row.wasmMs?.toFixed(0) ?? '-'} ms, torch ${row.torchMs?.toFixed(0) ?? torchError ?? '-'} ms, ` +
+        `ratio torch/native ${row.ratioTorchOverNative?.toFixed(2) ?? '-'}, torch/wasm ${row.ratioTorchOverWasm?.toFixed(2) ?? '-'}`,
+    );
+  }
   ctx.out(
     JSON.stringify(
       {
@@ -226,11 +305,12 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm]
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn]
 
 Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
 run, interleaved: sgemm ceiling (2048²) and MeshGraphNets-style processor training steps
-(latent 128, E = 6N edges; --blocks 15 is MeshGraphNets' 15-step processor). Prints a table on
+(latent 128, E = 6N edges; --blocks 15 is MeshGraphNets' 15-step processor), and one EGNN
+training epoch on N-body-shaped data (bench/torch/egnn_nbody.py as the peer). Prints a table on
 stderr and JSON on stdout. Needs the native addon (node native/build.mjs).`;
 
 registerCommand({ name: 'bench-native', summary: 'native kernels vs wasm vs PyTorch (processor step, sgemm ceiling)', usage: USAGE, run });

@@ -158,6 +158,36 @@ export const nativeKernelCounts: Record<string, { native: number; fallback: numb
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeAddon | null = null;
 
+/**
+ * Shadow mode (`GNNWB_NATIVE_SHADOW=1`, for debugging): every native result is compared with
+ * the original wasm kernel's on the same inputs; a mismatch is printed to stderr with the
+ * kernel's name, input shapes and attributes.
+ */
+const SHADOW = process.env.GNNWB_NATIVE_SHADOW === '1';
+
+function shadowCheck(name: string, args: KernelArgs, out: TensorInfo): void {
+  const backend = args.backend as unknown as WasmBackendLike & { readSync(id: object): ArrayLike<number> };
+  let ref: TensorInfo;
+  try {
+    ref = originals.get(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+  } catch {
+    return; // the wasm kernel rejects this input (e.g. empty tensors); nothing to compare
+  }
+  const a = backend.readSync(out.dataId);
+  const b = backend.readSync(ref.dataId);
+  let worst = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i]));
+    if (!(d <= worst)) worst = Number.isNaN(d) && Number.isNaN(a[i]) && Number.isNaN(b[i]) ? worst : Number.isNaN(d) ? Infinity : d;
+  }
+  const sameShape = out.shape.length === ref.shape.length && out.shape.every((d, i) => d === ref.shape[i]);
+  if (worst > 1e-4 || !sameShape || a.length !== b.length) {
+    const shapes = Object.entries(args.inputs).map(([k, t]) => `${k}:[${t?.shape.join(',')}]${t?.dtype}`);
+    process.stderr.write(`native shadow: ${name} differs from wasm (rel ${worst.toExponential(2)}; out [${out.shape}] vs [${ref.shape}]) inputs ${shapes.join(' ')} attrs ${JSON.stringify(args.attrs)}\n`);
+  }
+  backend.disposeData(ref.dataId);
+}
+
 function kernelFunc(name: string): tf.KernelFunc {
   const impl = IMPLS[name];
   const counts = nativeKernelCounts[name];
@@ -165,6 +195,7 @@ function kernelFunc(name: string): tf.KernelFunc {
     const out = active ? impl(active, args) : null;
     if (out) {
       counts.native++;
+      if (SHADOW) shadowCheck(name, args, out);
       return out;
     }
     counts.fallback++;
