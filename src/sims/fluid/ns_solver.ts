@@ -55,6 +55,11 @@ export interface NsOptions {
    * Default false: L = B M⁻¹ Bᵀ can be near-singular on P1–P1 meshes with inflow (CG stalls).
    */
   readonly exactProjection?: boolean;
+  /**
+   * Rotational pressure update p += φ − ν∇·u* (default true). Without it the pressure
+   * obeys the artificial condition ∂p/∂n = 0 at walls (a numerical boundary layer).
+   */
+  readonly rotational?: boolean;
   /** Streamline-diffusion factor (0 = pure Galerkin, default 0; 1 for convection-dominated meshes). */
   readonly streamlineDiffusion?: number;
 }
@@ -118,6 +123,7 @@ export class NsSolver {
   private readonly A: Csr;
   private readonly Aws: PcgWorkspace;
   private readonly exact: boolean;
+  private readonly rotational: number;
   private readonly L: Csr | null;
   private readonly Lws: PcgWorkspace | null;
   private readonly tmp: Float64Array;
@@ -179,6 +185,7 @@ export class NsSolver {
     eliminateDirichlet(this.A, this.vFixed);
     this.Aws = pcgWorkspace(this.A);
     this.exact = o.exactProjection ?? false;
+    this.rotational = (o.rotational ?? true) ? 1 : 0;
     if (this.exact) {
       const L = buildProjectionMatrix(g, this.K, this.vFixed);
       // a node none of whose neighbours has a free velocity cannot be corrected: its
@@ -277,7 +284,8 @@ export class NsSolver {
     for (let i = 0; i < n; i++) if (!this.kpFixed[i]) weak += (this.div[i] + dt * this.tmp[i]) ** 2;
     applyBt(g, this.phi, this.btp);
     for (let i = 0; i < n; i++) {
-      this.p[i] += this.phi[i];
+      // rotational form (Timmermans, Minev & van de Vosse 1996): p += φ − ν ∇·u*
+      this.p[i] += this.kpFixed[i] ? this.phi[i] : this.phi[i] - (this.rotational * this.nu * this.div[i]) / m[i];
       if (this.vFixed[i]) {
         this.u[2 * i] = this.uStar[2 * i];
         this.u[2 * i + 1] = this.uStar[2 * i + 1];

@@ -107,7 +107,7 @@ describe('lid-driven cavity, Re 100, vs Ghia, Ghia & Shin (1982) Table I', () =>
     expect(r.worstDivRatio).toBeLessThanOrEqual(1.0001);
   });
   if (SLOW) {
-    it('fine mesh (h = 0.025, ≈1.6k nodes, t = 15): centreline u within 0.02 of Ghia', () => {
+    it('fine mesh (h = 0.025, ≈1.6k nodes, t = 15): centreline u within 0.02 of Ghia', async () => {
       const r = await cavity(0.025, 0.005, 15);
       console.log(`cavity fine: ${r.nodes} nodes, max |u − u_Ghia| = ${r.maxAbs.toFixed(4)}; diffs ${r.diffs.map((d) => d.toFixed(4)).join(' ')}`);
       expect(r.maxAbs).toBeLessThan(0.02);
