@@ -164,6 +164,16 @@ describe('EGNN', () => {
       const da = a.dataSync(), db = b.dataSync();
       for (let i = 0; i < da.length; i++) expect(da[i]).toBeCloseTo(db[i], 5);
       a.dispose(); b.dispose();
+      // Same gradients with respect to every parameter and to h.
+      const w = tf.randomNormal([7, 8], 0, 1, 'float32', 3);
+      const vars = params.list();
+      const ga = tf.variableGrads(() => tf.sum(tf.mul(applyMlpPairs(m, h, r, s, extra), w)) as tf.Scalar, vars);
+      const gb = tf.variableGrads(() => tf.sum(tf.mul(applyMlp(m, tf.concat([tf.gather(h, r), tf.gather(h, s), extra], 1) as tf.Tensor2D), w)) as tf.Scalar, vars);
+      for (const v of vars) {
+        const x = ga.grads[v.name].dataSync(), y = gb.grads[v.name].dataSync();
+        for (let i = 0; i < x.length; i++) expect(x[i]).toBeCloseTo(y[i], 4);
+      }
+      for (const t of [ga.value, gb.value, w, ...Object.values(ga.grads), ...Object.values(gb.grads)]) t.dispose();
     });
     for (const t of [h, extra, r, s]) t.dispose();
     params.dispose();
