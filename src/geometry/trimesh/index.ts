@@ -5,3 +5,4 @@ export * from './edges.js';
 export * from './sparse.js';
 export * from './operators.js';
 export * from './locate.js';
+export * from './amg.js';

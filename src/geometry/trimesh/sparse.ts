@@ -133,10 +133,14 @@ export interface PcgResult {
 }
 
 /**
- * Jacobi-preconditioned conjugate gradients for SPD `a`: solves A x = b starting from the
- * given x (warm start), until ‖r‖₂ ≤ max(rtol·‖b‖₂, atol). Allocation-free.
+ * Preconditioned conjugate gradients for SPD `a`: solves A x = b starting from the given x
+ * (warm start), until ‖r‖₂ ≤ max(rtol·‖b‖₂, atol). Jacobi by default; `precond(r, z)` (e.g.
+ * an AMG V-cycle, amg.ts) replaces it and must be symmetric positive definite. Allocation-free.
  */
-export function pcg(a: Csr, b: Float64Array, x: Float64Array, ws: PcgWorkspace, rtol: number, atol = 0, maxIter = 10 * a.n): PcgResult {
+export function pcg(
+  a: Csr, b: Float64Array, x: Float64Array, ws: PcgWorkspace, rtol: number, atol = 0, maxIter = 10 * a.n,
+  precond?: (r: Float64Array, z: Float64Array) => void,
+): PcgResult {
   const n = a.n;
   const { r, z, p, q, invDiag } = ws;
   csrMatVec(a, x, q);
@@ -146,6 +150,9 @@ export function pcg(a: Csr, b: Float64Array, x: Float64Array, ws: PcgWorkspace, 
     r[i] = b[i] - q[i];
     rr += r[i] * r[i];
     z[i] = r[i] * invDiag[i];
+  }
+  if (precond) precond(r, z);
+  for (let i = 0; i < n; i++) {
     p[i] = z[i];
     rz += r[i] * z[i];
   }
@@ -164,8 +171,9 @@ export function pcg(a: Csr, b: Float64Array, x: Float64Array, ws: PcgWorkspace, 
       r[i] -= alpha * q[i];
       rr += r[i] * r[i];
       z[i] = r[i] * invDiag[i];
-      rzNew += r[i] * z[i];
     }
+    if (precond) precond(r, z);
+    for (let i = 0; i < n; i++) rzNew += r[i] * z[i];
     const beta = rzNew / rz;
     rz = rzNew;
     for (let i = 0; i < n; i++) p[i] = z[i] + beta * p[i];

@@ -1,33 +1,36 @@
 /**
  * Incompressible Navier–Stokes (density 1, kinematic viscosity ν) on an unstructured triangle
  * mesh: P1–P1 finite elements (velocity and pressure at the nodes), incremental
- * pressure-correction projection (Goda 1979; Guermond, Minev & Shen 2006) with an *exact*
- * discrete projection.
+ * pressure-correction projection in rotational form (Goda 1979; Timmermans, Minev & van de
+ * Vosse 1996; Guermond, Minev & Shen 2006). Method notes and validation: docs/fluid.md.
  *
- * One step from (uⁿ, pⁿ) at time tⁿ (M the lumped mass, K the stiffness matrix,
+ * One step from (uⁿ, pⁿ) at time tⁿ (M_L the lumped mass, K the stiffness matrix,
  * B the discrete divergence `(B u)_i = ∫ φ_i ∇·u_h`, Bᵀ its transpose `∫ p ∇φ_j`):
  *
  * ```
- *  1. predictor  (M/Δt + νK) u* = M/Δt uⁿ − (3/2 N(uⁿ) − 1/2 N(uⁿ⁻¹)) + Bᵀpⁿ     (each component;
- *                u* = g(tⁿ⁺¹) on Dirichlet nodes)                                  AB2 convection)
- *  2. pressure   L φ = −B u* / Δt,  L = B_f M_f⁻¹ B_fᵀ  (f: free velocity nodes; φ = 0 at
- *                pressure-Dirichlet nodes, i.e. outflow, or one pinned node in closed domains)
- *  3. correct    uⁿ⁺¹_f = u*_f + Δt M_f⁻¹ B_fᵀ φ,   pⁿ⁺¹ = pⁿ + φ
+ *  1. predictor  (M_L/Δt + νK) u* = M_L/Δt uⁿ − (3/2 N(uⁿ) − 1/2 N(uⁿ⁻¹)) + Bᵀpⁿ   (each component;
+ *                u* = g(tⁿ⁺¹) on Dirichlet nodes)                                AB2 convection)
+ *  2. pressure   K φ = −B u* / Δt   (φ = 0 at outflow nodes, or one pinned node in closed domains)
+ *  3. correct    uⁿ⁺¹ = u* + Δt M_L⁻¹ Bᵀφ on free nodes,   pⁿ⁺¹ = pⁿ + φ − ν M_L⁻¹ B u*
+ *  4. optional   exact projection with L = B_f M_f⁻¹ B_fᵀ (f: free velocity nodes), making the
+ *                nodal divergence B uⁿ⁺¹ vanish to the CG tolerance (`exactProjection`)
  * ```
  *
- * Because L is exactly B M⁻¹ Bᵀ, `B uⁿ⁺¹ = −Δt · (CG residual of step 2)`: the discrete
- * divergence after each step equals the linear-solver residual (see `divergenceNorm`).
+ * Step 2 makes the element-wise velocity w = u* − Δt∇φ_h weakly divergence-free to the CG
+ * tolerance (`StepStats.weakDivergenceNorm`, measured every step); the nodal divergence
+ * (`divergenceNorm`) is the O(Δt) splitting error unless step 4 runs.
  * N(u)_i = ∫ φ_i (u_h·∇)u_h (Galerkin), plus optional streamline diffusion
  * `τ |T| (ū·∇φ_i)(ū·∇u_h)` with τ = ((2|ū|/h)² + (4ν/h²)²)^(−1/2) for convection-dominated
  * meshes. Outflow: the natural ("do-nothing") condition ν∂u/∂n − p n = 0 with p = 0.
- * All linear systems are SPD and solved with Jacobi-preconditioned CG on CSR matrices; all
- * buffers are allocated once, so `step()` allocates nothing.
+ * All linear systems are SPD and solved with CG on CSR matrices (velocity: Jacobi; pressure:
+ * smoothed-aggregation AMG V-cycle, iterations independent of mesh size); all buffers are
+ * allocated once, so `step()` allocates nothing.
  *
  * Not supported: moving meshes, variable density, turbulence models, periodic boundaries.
  */
 import {
-  csrClone, csrFind, csrMatVec, csrPattern, eliminateDirichlet, liftDirichlet, pcg, pcgWorkspace, p1Geometry, stiffnessMatrix, trianglePositions,
-  type Csr, type P1Geometry, type PcgWorkspace, type TriMesh,
+  buildAmg, csrClone, csrFind, csrMatVec, csrPattern, eliminateDirichlet, liftDirichlet, pcg, pcgWorkspace, p1Geometry, stiffnessMatrix, trianglePositions,
+  type Amg, type Csr, type P1Geometry, type PcgWorkspace, type TriMesh,
 } from '../../geometry/trimesh/index.js';
 import { ConfigError, SimulationError } from '../../util/errors.js';
 
@@ -60,6 +63,8 @@ export interface NsOptions {
    * obeys the artificial condition ∂p/∂n = 0 at walls (a numerical boundary layer).
    */
   readonly rotational?: boolean;
+  /** Preconditioner of the pressure CG: smoothed-aggregation AMG (default) or Jacobi. */
+  readonly pressurePreconditioner?: 'amg' | 'jacobi';
   /** Streamline-diffusion factor (0 = pure Galerkin, default 0; 1 for convection-dominated meshes). */
   readonly streamlineDiffusion?: number;
 }
@@ -129,6 +134,8 @@ export class NsSolver {
   private readonly tmp: Float64Array;
   private readonly Kp: Csr;
   private readonly Kpws: PcgWorkspace;
+  /** Smoothed-aggregation AMG V-cycle preconditioning the pressure solve (null: Jacobi). */
+  readonly amg: Amg | null;
   /** Pressure-Dirichlet nodes of the Poisson (K) stage: outflow, or one pinned node. */
   private readonly kpFixed: Uint8Array;
   /** Pressure-Dirichlet nodes of the exact (L) stage: kpFixed plus nodes without free neighbours. */
@@ -176,6 +183,7 @@ export class NsSolver {
     this.Kp = csrClone(this.K);
     eliminateDirichlet(this.Kp, this.kpFixed);
     this.Kpws = pcgWorkspace(this.Kp);
+    this.amg = (o.pressurePreconditioner ?? 'amg') === 'amg' ? buildAmg(this.Kp) : null;
     // A = M/dt + νK
     this.Aorig = csrClone(this.K);
     for (let i = 0; i < n; i++) for (let k = this.Aorig.rowPtr[i]; k < this.Aorig.rowPtr[i + 1]; k++) {
@@ -275,7 +283,7 @@ export class NsSolver {
       this.rhs[i] = this.kpFixed[i] ? 0 : -this.div[i] / dt;
       this.phi[i] = 0;
     }
-    const r1 = pcg(this.Kp, this.rhs, this.phi, this.Kpws, this.prtol, 1e-300);
+    const r1 = pcg(this.Kp, this.rhs, this.phi, this.Kpws, this.prtol, 1e-300, 10 * n, this.amg?.apply);
     if (!r1.converged) throw new SimulationError(`pressure CG did not converge at step ${this.steps} (residual ${r1.residual.toExponential(2)})`);
     // weak divergence of the element-wise projected velocity w = u* − Δt ∇φ_h, measured:
     // (B u* + Δt K φ)_i = −∫ ∇φ_i · w  (+ boundary flux of u*), at pressure-free nodes

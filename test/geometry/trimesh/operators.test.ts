@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   channelMesh, p1Geometry, stiffnessMatrix, gradient, divergence, laplacian, csrClone, eliminateDirichlet, liftDirichlet,
-  pcg, pcgWorkspace, csrMatVec, csrPattern, locatePoint, interpolate, type TriMesh,
+  pcg, pcgWorkspace, csrMatVec, csrPattern, locatePoint, interpolate, buildAmg, type TriMesh,
 } from '../../../src/geometry/trimesh/index.js';
 
 /** Unit-square meshes with obstacle-free uniform size h. */
@@ -135,5 +135,35 @@ describe('sparse + locate', () => {
     const loc = locatePoint(m, 0.37, 0.61);
     expect(interpolate(loc, u)).toBeCloseTo(3 * 0.37 + 0.61, 12);
     expect(() => locatePoint(m, 1.5, 0.5)).toThrow(/inside the mesh/);
+  });
+});
+
+describe('AMG-preconditioned CG', () => {
+  it('matches Jacobi-PCG and needs a mesh-independent number of iterations on the pressure Poisson matrix', () => {
+    const its: number[] = [];
+    for (const h of [0.04, 0.02, 0.01]) {
+      const m = channelMesh({ length: 2.2, height: 0.41, obstacles: [{ center: [0.2, 0.2], radius: 0.05 }], hMin: h, hMax: h });
+      const K = stiffnessMatrix(p1Geometry(m));
+      const fixed = new Uint8Array(m.numNodes).map((_, i) => (m.sides[i] & 2 ? 1 : 0));
+      const A = csrClone(K);
+      eliminateDirichlet(A, fixed);
+      const b = new Float64Array(m.numNodes).map((_, i) => (fixed[i] ? 0 : Math.sin(7 * m.positions[2 * i]) + m.positions[2 * i + 1]));
+      const ws = pcgWorkspace(A);
+      const xj = new Float64Array(m.numNodes), xa = new Float64Array(m.numNodes);
+      const rj = pcg(A, b, xj, ws, 1e-10);
+      const amg = buildAmg(A);
+      const ra = pcg(A, b, xa, ws, 1e-10, 0, 500, amg.apply);
+      expect(ra.converged).toBe(true);
+      let d = 0, sc = 0;
+      for (let i = 0; i < xj.length; i++) {
+        d = Math.max(d, Math.abs(xj[i] - xa[i]));
+        sc = Math.max(sc, Math.abs(xj[i]));
+      }
+      expect(d / sc).toBeLessThan(1e-7);
+      console.log(`AMG: ${m.numNodes} nodes, levels ${amg.sizes.join('/')}, operator complexity ${amg.operatorComplexity.toFixed(2)}, CG its Jacobi ${rj.iterations} vs AMG ${ra.iterations}`);
+      its.push(ra.iterations);
+    }
+    expect(Math.max(...its)).toBeLessThan(30);
+    expect(its[2] - its[0]).toBeLessThanOrEqual(6);
   });
 });
