@@ -15,8 +15,9 @@
  * bench/torch/processor.py.
  *
  * Variants (same parameters, same numbers): `split` computes the edge MLP's first product as
- * `e·W_e + gather(v·W_s, s) + gather(v·W_r, r)` (fewer FLOPs when E > N); `concat` builds
- * `[e, v_s, v_r]` as the textbook implementations do.
+ * `e·W_e + gather(v·W_s, s) + gather(v·W_r, r)` (fewer FLOPs when E > N) and the node MLP's
+ * as `v·W_v + a·W_a` (no concat); `concat` builds `[e, v_s, v_r]` and `[v, a]` as the textbook
+ * implementations do.
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
@@ -60,6 +61,8 @@ export interface ProcessorBenchResult {
   /** Median ms per step over the timed steps. */
   readonly msPerStep: number;
   readonly stepsMs: readonly number[];
+  /** Median process CPU time per step (all threads; includes pool spin-waiting). Less sensitive to other processes' load than wall time. */
+  readonly cpuMsPerStep: number;
   /** Loss before and after the timed steps (proves the step trains). */
   readonly lossFirst: number;
   readonly lossLast: number;
@@ -88,7 +91,7 @@ export function buildProcessorStep(o: ProcessorBenchOptions): { step: () => numb
   const em = edgeMlp(edgeNet, { edgeDim: L, nodeDim: L });
   const gn = graphNetwork({
     updateEdge: variant === 'split' ? em : (e, s, r) => em(e, s, r),
-    updateNode: (v, a) => nodeNet(tf.concat([v, a], 1) as tf.Tensor2D),
+    updateNode: variant === 'split' ? (v, a) => nodeNet.applyParts([v, a]) : (v, a) => nodeNet(tf.concat([v, a], 1) as tf.Tensor2D),
     aggregate: 'sum',
     residual: true,
   });
@@ -128,11 +131,15 @@ export async function runProcessorBench(o: ProcessorBenchOptions): Promise<Proce
     let lossFirst = NaN;
     for (let i = 0; i < warmup; i++) lossFirst = step();
     const times: number[] = [];
+    const cpu: number[] = [];
     let lossLast = NaN;
     for (let i = 0; i < steps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       lossLast = step();
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
       if (i === 0 && warmup === 0) lossFirst = lossLast;
     }
     let profile: KernelCost[] | undefined;
@@ -155,6 +162,7 @@ export async function runProcessorBench(o: ProcessorBenchOptions): Promise<Proce
       backend: tf.getBackend(),
       msPerStep: Math.round(median(times) * 10) / 10,
       stepsMs: times.map((t) => Math.round(t * 10) / 10),
+      cpuMsPerStep: Math.round(median(cpu) * 10) / 10,
       lossFirst,
       lossLast,
       numParams: params.numParams(),

@@ -10,5 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // `clone` wired up) is the global one; the bundle's own Tensor class has none, and
 // higher-order gradients (which clone) failed with it.
 import '../../vendor/tfjs-gradients.mjs';
+// Faster gradients for wasm (explicit transposes instead of transposeA/B), registered after.
+import './gradients.js';
 
 export { tf };

@@ -25,6 +25,7 @@
  * in {@link wasmThreadNote}.
  */
 import { tf } from './tf.js';
+import { installWasmKernels } from './wasm_kernels.js';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -127,6 +128,7 @@ export async function startWasm(threads: number): Promise<number> {
         return started;
       });
       if (!ok) throw new Error('threaded wasm backend did not start');
+      installWasmKernels();
       const got = wasm.getThreadsCount();
       if (got !== threads) note = `wasm reports ${got} threads (asked for ${threads})`;
       return got;
@@ -139,5 +141,6 @@ export async function startWasm(threads: number): Promise<number> {
   wasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not start');
   await tf.ready();
+  installWasmKernels();
   return 1;
 }
