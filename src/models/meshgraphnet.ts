@@ -86,6 +86,8 @@ export interface MeshGraphNet {
    * With `accumulate`, the node and edge normalisers first add this input to their statistics.
    */
   forward(mesh: PreparedMesh, velocity: tf.Tensor2D, options?: { accumulate?: boolean }): tf.Tensor2D;
+  /** Adds one input (velocity `[N*2]` on host) to the node and edge normaliser statistics. */
+  accumulate(mesh: PreparedMesh, velocity: ArrayLike<number>): void;
   /** One step u(t) → u(t+1) = u + norm_out⁻¹(forward(u)) `[N, 2]` (boundary handling is the caller's). */
   step(mesh: PreparedMesh, velocity: tf.Tensor2D): tf.Tensor2D;
   /** Normaliser states for checkpoints. */
@@ -180,24 +182,27 @@ export function meshGraphNet(options: MeshGraphNetOptions = {}): MeshGraphNet {
     };
   };
 
+  const accumulate = (mesh: PreparedMesh, vData: ArrayLike<number>): void => {
+    const N = mesh.numNodes;
+    if (vData.length !== 2 * N) throw new ShapeError('velocity', `length ${2 * N}`, `length ${vData.length}`);
+    const oh = mesh.oneHot.dataSync();
+    const x = new Float32Array(N * nodeIn);
+    for (let i = 0; i < N; i++) {
+      x[i * nodeIn] = vData[2 * i];
+      x[i * nodeIn + 1] = vData[2 * i + 1];
+      x.set(oh.subarray(i * o.nodeTypes, (i + 1) * o.nodeTypes), i * nodeIn + 2);
+    }
+    nodeNormalizer.accumulate(x);
+    edgeNormalizer.accumulate(mesh.edgeRaw);
+  };
+
   const forward = (mesh: PreparedMesh, velocity: tf.Tensor2D, opts: { accumulate?: boolean } = {}): tf.Tensor2D => {
     const N = mesh.numNodes;
     if (velocity.rank !== 2 || velocity.shape[0] !== N || velocity.shape[1] !== 2) {
       throw new ShapeError('velocity', `a tensor [${N}, 2]`, `shape [${velocity.shape.join(', ')}]`);
     }
     const E = mesh.edgeRaw.length / 3;
-    if (opts.accumulate) {
-      const vData = velocity.dataSync();
-      const oh = mesh.oneHot.dataSync();
-      const x = new Float32Array(N * nodeIn);
-      for (let i = 0; i < N; i++) {
-        x[i * nodeIn] = vData[2 * i];
-        x[i * nodeIn + 1] = vData[2 * i + 1];
-        x.set(oh.subarray(i * o.nodeTypes, (i + 1) * o.nodeTypes), i * nodeIn + 2);
-      }
-      nodeNormalizer.accumulate(x);
-      edgeNormalizer.accumulate(mesh.edgeRaw);
-    }
+    if (opts.accumulate) accumulate(mesh, velocity.dataSync());
     return tf.tidy(() => {
       // [N, 11]
       const x = nodeNormalizer.normalize(tf.concat([velocity, mesh.oneHot], 1) as tf.Tensor2D);
@@ -227,6 +232,7 @@ export function meshGraphNet(options: MeshGraphNetOptions = {}): MeshGraphNet {
     outputNormalizer,
     prepare,
     forward,
+    accumulate,
     step,
     normalizerState: () => ({ node: nodeNormalizer.toJSON(), edge: edgeNormalizer.toJSON(), output: outputNormalizer.toJSON() }),
     setNormalizerState: (s) => {

@@ -131,9 +131,9 @@ export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array
   const target = new Float32Array(2 * N);
   for (let k = 0; k < 2 * N; k++) target[k] = next[k] - noisy[k];
   model.outputNormalizer.accumulate(target);
+  // Node/edge statistics from this input (host side, outside the gradient tape).
+  model.accumulate(mesh, noisy);
   const vIn = tf.tensor2d(noisy, [N, 2]);
-  // Accumulate node/edge statistics once, outside the gradient tape.
-  model.forward(mesh, vIn, { accumulate: true }).dispose();
   const tgt = tf.tensor2d(target, [N, 2]);
   const count = masks.predicted.reduce((s, x) => s + x, 0);
   const loss = (): tf.Scalar =>
