@@ -5,3 +5,4 @@ import './rollout.js';
 import './merge.js';
 import './report.js';
 import './quickstart.js';
+import './inspect.js';

@@ -25,7 +25,7 @@
  */
 import { existsSync } from 'node:fs';
 import { configHash, sha256Hex } from '../config/hash.js';
-import { FileFormatError, ShapeError, describe } from '../util/errors.js';
+import { FileFormatError, GnnwbError, ShapeError, describe } from '../util/errors.js';
 import { withAtomicOutput } from './atomic.js';
 import { h5ErrorSummary, loadH5, openH5Read, type H5File } from './h5.js';
 import { gnnwbVersion } from './version.js';
@@ -200,14 +200,31 @@ function parseManifest(path: string, f: H5File): DatasetManifest {
   return { attributes: {}, ...m } as unknown as DatasetManifest;
 }
 
-/** Reads only the manifest (cheap: no array data). */
-export async function readManifest(path: string): Promise<DatasetManifest> {
+/** Closes a file, ignoring errors (a corrupt file may fail to close cleanly). */
+function safeClose(f: H5File): void {
+  try {
+    f.close();
+  } catch {
+    // nothing to recover
+  }
+}
+
+/** Runs `body` on an open file; any non-gnnwb error (h5wasm on corrupt bytes) becomes a FileFormatError. */
+async function withFile<T>(path: string, body: (f: H5File) => Promise<T> | T): Promise<T> {
   const f = await openH5Read(path);
   try {
-    return parseManifest(path, f);
+    return await body(f);
+  } catch (e) {
+    if (e instanceof GnnwbError) throw e;
+    throw new FileFormatError(path, 'a readable gnnwb dataset', h5ErrorSummary(e), 'The file may be truncated or corrupt');
   } finally {
-    f.close();
+    safeClose(f);
   }
+}
+
+/** Reads only the manifest (cheap: no array data). */
+export async function readManifest(path: string): Promise<DatasetManifest> {
+  return withFile(path, (f) => parseManifest(path, f));
 }
 
 const EMPTY: Record<DType, () => ArrayData> = {
@@ -221,8 +238,7 @@ const EMPTY: Record<DType, () => ArrayData> = {
  * the sha256 checks (dtype and shape are always checked).
  */
 export async function readDataset(path: string, opts: { names?: readonly string[]; verify?: boolean } = {}): Promise<Dataset> {
-  const f = await openH5Read(path);
-  try {
+  return withFile(path, async (f) => {
     const manifest = parseManifest(path, f);
     const names = opts.names ?? Object.keys(manifest.arrays);
     const arrays: Record<string, NamedArray> = {};
@@ -257,9 +273,7 @@ export async function readDataset(path: string, opts: { names?: readonly string[
       arrays[name] = { data, shape: spec.shape };
     }
     return { path, manifest, arrays };
-  } finally {
-    f.close();
-  }
+  });
 }
 
 /**
