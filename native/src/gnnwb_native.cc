@@ -470,13 +470,18 @@ napi_value Transpose2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setThreads(n): threads for the non-BLAS kernels and for OpenBLAS. Returns BLAS threads.
+// setThreads(n[, blasThreads]): threads for the non-BLAS kernels and for OpenBLAS (default: n).
+// Returns OpenBLAS's thread count.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a;
   if (!getArgs(env, info, a, 1)) return nullptr;
   int64_t n = i64(env, a.argv[0]);
+  int64_t nb = n;
+  napi_valuetype t = napi_undefined;
+  if (a.argc > 1) napi_typeof(env, a.argv[1], &t);
+  if (t == napi_number) nb = i64(env, a.argv[1]);
   g_threads = (int)std::max<int64_t>(1, std::min<int64_t>(n, 256));
-  if (openblas_set_num_threads) openblas_set_num_threads(g_threads);
+  if (openblas_set_num_threads) openblas_set_num_threads((int)std::max<int64_t>(1, std::min<int64_t>(nb, 256)));
   return num(env, openblas_get_num_threads ? openblas_get_num_threads() : 1);
 }
 

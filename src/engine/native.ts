@@ -26,7 +26,9 @@ export async function startNative(threads: number): Promise<number> {
   if (!addon) throw new Error(nativeAddonStatus().reason);
   const { startWasm } = await import('./wasm.js');
   await startWasm(1);
-  addon.setThreads(threads);
+  // GNNWB_NATIVE_KERNEL_THREADS: threads of the addon's own kernels (default: as OpenBLAS).
+  const kernelThreads = Number(process.env.GNNWB_NATIVE_KERNEL_THREADS ?? threads);
+  addon.setThreads(Number.isInteger(kernelThreads) && kernelThreads >= 1 ? kernelThreads : threads, threads);
   // GNNWB_NATIVE_KERNELS=BatchMatMul,GatherNd,... limits the replaced kernels (bisecting, benchmarks).
   const only = process.env.GNNWB_NATIVE_KERNELS?.split(',').map((k) => k.trim()).filter(Boolean);
   enableNativeKernels(addon, only);

@@ -44,7 +44,7 @@ export interface NativeAddon {
   /** `out[c, r] = x[r, c]` (4-byte elements). */
   transpose2d(heap: Uint8Array, xOff: number, rows: number, cols: number, outOff: number): void;
   /** Threads for the addon's own kernels and OpenBLAS; returns OpenBLAS's thread count. */
-  setThreads(n: number): number;
+  setThreads(n: number, blasThreads?: number): number;
   info(): { blas: string; threads: number; blasThreads: number; hardwareThreads: number };
 }
 

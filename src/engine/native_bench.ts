@@ -132,22 +132,32 @@ export function buildEgnnEpoch(seed = 1): { run: () => void; dispose: () => void
   return { run, dispose: () => model.params.dispose() };
 }
 
-function torchEgnnEpoch(): { ms: number } | { error: string } {
+function torchEgnnEpoch(): Timing | { error: string } {
   const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', '1'], { encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
-  return { ms: (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_epoch: number }).ms_per_epoch };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_epoch: number; cpu_ms_per_epoch: number };
+  return { wall: j.ms_per_epoch, cpu: j.cpu_ms_per_epoch };
 }
 
-/** Median of per-step times (ms) over `steps` steps after `warmup` steps. */
-function timeSteps(run: () => void, steps: number, warmup: number): number {
+/** Wall and process-CPU (all threads) time per step, medians over `steps` steps after `warmup`. */
+interface Timing {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function timeSteps(run: () => void, steps: number, warmup: number): Timing {
   for (let i = 0; i < warmup; i++) run();
-  const t: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     run();
-    t.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(t);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const median = (xs: number[]): number => {
@@ -156,14 +166,15 @@ const median = (xs: number[]): number => {
 };
 
 /** Runs the PyTorch peer; null (with the reason) when torch is not available. */
-function torchStep(c: ProcessorCase, steps: number): { ms: number } | { error: string } {
+function torchStep(c: ProcessorCase, steps: number): Timing | { error: string } {
   if (!existsSync(PYTHON)) return { error: `${PYTHON} not found` };
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--nodes', String(c.nodes), '--edges', String(c.edges), '--latent', String(c.latent), '--mp-steps', String(c.blocks), '--steps', String(steps)], {
     encoding: 'utf8',
     timeout: 900_000,
   });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
-  return { ms: (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number }).ms_per_step };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; cpu_ms_per_step: number };
+  return { wall: j.ms_per_step, cpu: j.cpu_ms_per_step };
 }
 
 function torchSgemm(n: number): number | null {
@@ -175,7 +186,7 @@ function torchSgemm(n: number): number | null {
 function sgemmGflops(n: number): number {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
-  const ms = timeSteps(() => tf.matMul(a, b).dispose(), 3, 1);
+  const ms = timeSteps(() => tf.matMul(a, b).dispose(), 3, 1).wall;
   tf.dispose([a, b]);
   return 2 * n ** 3 / ms / 1e6;
 }
@@ -204,87 +215,67 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   ctx.log(`sgemm ${n}²: native ${ceiling.nativeGflops.toFixed(0)} GFLOP/s, wasm ${ceiling.wasmGflops.toFixed(0)}, torch ${ceiling.torchGflops?.toFixed(0) ?? '-'}`);
 
   const results: Record<string, unknown>[] = [];
-  for (const blocks of blockList) {
-    for (const nodes of sizes) {
-      const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks };
-      const native: number[] = [], wasm: number[] = [], torch: number[] = [];
-      let torchError: string | undefined;
-      const step = buildProcessorStep(c);
-      for (let r = 0; r < rounds; r++) {
-        native.push(timeSteps(step.run, steps, 1));
-        if (withWasm) {
-          disableNativeKernels();
-          try {
-            wasm.push(timeSteps(step.run, Math.min(steps, 2), 1));
-          } finally {
-            enableNativeKernels(addon);
-          }
-        }
-        if (withTorch) {
-          const t = torchStep(c, steps);
-          if ('ms' in t) torch.push(t.ms);
-          else torchError = t.error;
-        }
-      }
-      step.dispose();
-      const flops = processorFlops(c);
-      const row = {
-        case: blocks === 1 ? 'processor step' : `MGN processor, ${blocks} blocks`,
-        ...c,
-        gflopPerStep: flops / 1e9,
-        nativeMs: median(native),
-        wasmMs: wasm.length ? median(wasm) : null,
-        torchMs: torch.length ? median(torch) : null,
-        torchError,
-        nativeGflops: flops / median(native) / 1e6,
-        ratioTorchOverNative: torch.length ? median(torch) / median(native) : null,
-        ratioTorchOverWasm: torch.length && wasm.length ? median(torch) / median(wasm) : null,
-        rounds: { native, wasm, torch },
-      };
-      results.push(row);
-      ctx.log(
-        `${row.case.padEnd(26)} N=${nodes} E=${c.edges}: native ${row.nativeMs.toFixed(0)} ms (${row.nativeGflops.toFixed(0)} GFLOP/s), ` +
-          `wasm ${row.wasmMs?.toFixed(0) ?? '-'} ms, torch ${row.torchMs?.toFixed(0) ?? torchError ?? '-'} ms, ` +
-          `ratio torch/native ${row.ratioTorchOverNative?.toFixed(2) ?? '-'}, torch/wasm ${row.ratioTorchOverWasm?.toFixed(2) ?? '-'}`,
-      );
-    }
-  }
-  if (args.options['no-egnn'] !== true) {
-    const native: number[] = [], wasm: number[] = [], torch: number[] = [];
+  /** Runs native, wasm and torch interleaved for `rounds` rounds; logs and stores one row. */
+  const compare = (label: string, ours: () => void, oursSteps: number, peer: () => Timing | { error: string }, extra: Record<string, unknown>, flops?: number) => {
+    const native: Timing[] = [], wasm: Timing[] = [], torch: Timing[] = [];
     let torchError: string | undefined;
-    const ep = buildEgnnEpoch();
     for (let r = 0; r < rounds; r++) {
-      native.push(timeSteps(ep.run, 1, r === 0 ? 1 : 0));
+      native.push(timeSteps(ours, oursSteps, r === 0 ? 1 : 0));
       if (withWasm) {
         disableNativeKernels();
         try {
-          wasm.push(timeSteps(ep.run, 1, 0));
+          wasm.push(timeSteps(ours, Math.min(oursSteps, 2), r === 0 ? 1 : 0));
         } finally {
           enableNativeKernels(addon);
         }
       }
       if (withTorch) {
-        const t = torchEgnnEpoch();
-        if ('ms' in t) torch.push(t.ms);
+        const t = peer();
+        if ('wall' in t) torch.push(t);
         else torchError = t.error;
       }
     }
-    ep.dispose();
+    const med = (xs: Timing[], k: keyof Timing) => (xs.length ? median(xs.map((x) => x[k])) : null);
+    const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? a / b : null);
     const row = {
-      case: 'EGNN N-body epoch (3000 samples, batch 100)',
-      nativeMs: median(native),
-      wasmMs: wasm.length ? median(wasm) : null,
-      torchMs: torch.length ? median(torch) : null,
+      case: label,
+      ...extra,
+      nativeMs: med(native, 'wall')!,
+      nativeCpuMs: med(native, 'cpu')!,
+      wasmMs: med(wasm, 'wall'),
+      wasmCpuMs: med(wasm, 'cpu'),
+      torchMs: med(torch, 'wall'),
+      torchCpuMs: med(torch, 'cpu'),
       torchError,
-      ratioTorchOverNative: torch.length ? median(torch) / median(native) : null,
-      ratioTorchOverWasm: torch.length && wasm.length ? median(torch) / median(wasm) : null,
+      ...(flops ? { gflopPerStep: flops / 1e9, nativeGflops: flops / med(native, 'wall')! / 1e6 } : {}),
+      ratioTorchOverNative: ratio(med(torch, 'wall'), med(native, 'wall')),
+      ratioTorchOverWasm: ratio(med(torch, 'wall'), med(wasm, 'wall')),
+      cpuRatioTorchOverNative: ratio(med(torch, 'cpu'), med(native, 'cpu')),
+      cpuRatioTorchOverWasm: ratio(med(torch, 'cpu'), med(wasm, 'cpu')),
       rounds: { native, wasm, torch },
     };
     results.push(row);
+    const f = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
     ctx.log(
-      `${row.case}: native ${row.nativeMs.toFixed(0)} ms, wasm ${row.wasmMs?.toFixed(0) ?? '-'} ms, torch ${row.torchMs?.toFixed(0) ?? torchError ?? '-'} ms, ` +
-        `ratio torch/native ${row.ratioTorchOverNative?.toFixed(2) ?? '-'}, torch/wasm ${row.ratioTorchOverWasm?.toFixed(2) ?? '-'}`,
+      `${label}: wall ms native ${f(row.nativeMs)} / wasm ${f(row.wasmMs)} / torch ${f(row.torchMs) === '-' ? (torchError ?? '-') : f(row.torchMs)}` +
+        ` (torch/native ${f(row.ratioTorchOverNative, 2)}, torch/wasm ${f(row.ratioTorchOverWasm, 2)}); ` +
+        `cpu ms ${f(row.nativeCpuMs)} / ${f(row.wasmCpuMs)} / ${f(row.torchCpuMs)} (torch/native ${f(row.cpuRatioTorchOverNative, 2)}, torch/wasm ${f(row.cpuRatioTorchOverWasm, 2)})` +
+        (flops ? `; native ${f(row.nativeGflops)} GFLOP/s` : ''),
     );
+  };
+  for (const blocks of blockList) {
+    for (const nodes of sizes) {
+      const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks };
+      const step = buildProcessorStep(c);
+      const label = `${blocks === 1 ? 'processor step' : `MGN processor (${blocks} blocks)`} N=${nodes} E=${c.edges}`;
+      compare(label, step.run, blocks === 1 ? steps : 1, () => torchStep(c, blocks === 1 ? steps : 1), { ...c }, processorFlops(c));
+      step.dispose();
+    }
+  }
+  if (args.options['no-egnn'] !== true) {
+    const ep = buildEgnnEpoch();
+    compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, {});
+    ep.dispose();
   }
   ctx.out(
     JSON.stringify(
@@ -294,7 +285,7 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
         threads: info.threads,
         blas: addon.info().blas,
         torchSetting: '1 torch thread (torch.set_num_threads(1)), OpenBLAS pthreads',
-        note: 'shared, loaded machine: compare ratios within this run, not absolute times',
+        note: 'shared, loaded machine: compare ratios within this run, not absolute times; cpu = process CPU time over all threads (user+system)',
         ceiling,
         results,
       },
