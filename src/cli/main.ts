@@ -12,6 +12,7 @@ import './workbench.js';
 import '../engine/native_bench.js';
 import '../sims/fluid/cli.js';
 import '../sims/weather/cli.js';
+import '../train/weather_cli.js';
 import '../train/mgn_cli.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];

@@ -1,0 +1,277 @@
+/**
+ * A training run of the weather surrogate: config, dataset → trajectories, model building,
+ * checkpoints (exact resume after a kill) and the wall-clock budget.
+ *
+ * Config (`gnnwb train <config.json>` with kind `weather-graphcast`; defaults in
+ * {@link weatherTrainConfigSchema}):
+ * ```json
+ * { "kind": "weather-graphcast", "data": "runs/weather-gc/train/train.h5",
+ *   "meshLevel": 3, "latent": 32, "processorLayers": 4, "usePrevious": false,
+ *   "steps": 3000, "lr": 1e-3, "lrDecayAt": 0.7, "lrDecayFactor": 0.1, "unroll": 1, "seed": 0,
+ *   "checkpoint": "runs/weather-gc/graphcast.ckpt", "checkpointEvery": 50, "maxSeconds": 0 }
+ * ```
+ * Checkpoint (src/io/checkpoint.ts): JSON state {config, configHash, step, losses, running
+ * loss sums, Adam step, normalisation stats, parameter names/shapes, wall seconds} and arrays
+ * `params` (all parameters concatenated in name order), `adam_m`, `adam_v`, `climatology`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { LatLonGrid } from '../geometry/sphere/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { buildGraphCastGraph, graphCastTensors, type GraphCastHostGraph } from '../models/graphcast_graph.js';
+import type { GraphCastGraph } from '../models/graphcast.js';
+import { adam, type Optimizer } from '../models/optim.js';
+import { bool, literal, num, obj, parseConfig, str, type SchemaOut } from '../config/schema.js';
+import { datasetGrid, readWeatherDataset, type WeatherDataset } from '../sims/weather/dataset.js';
+import { ConfigError, FileFormatError } from '../util/errors.js';
+import {
+  C, makeWeatherSurrogate, trainWeather, weatherLr, weatherStats,
+  type WeatherStats, type WeatherSurrogate, type WeatherTrainSnapshot, type WeatherTrajectory,
+} from './weather.js';
+
+export const weatherTrainConfigSchema = obj({
+  kind: literal('weather-graphcast'),
+  /** Training dataset (HDF5 written by `gnnwb simulate` with kind weather-swe). */
+  data: str(),
+  /** Held-out dataset for `gnnwb rollout` (different seed). */
+  heldout: str({ default: '' }),
+  /** Finest level of the multimesh. */
+  meshLevel: num({ integer: true, min: 0, max: 6, default: 3 }),
+  latent: num({ integer: true, min: 1, max: 1024, default: 32 }),
+  processorLayers: num({ integer: true, min: 1, max: 32, default: 4 }),
+  /** Also feed x_t − x_{t−1} (zero at a trajectory's first frame). */
+  usePrevious: bool({ default: false }),
+  /** Longitude (sin/cos) among the grid and mesh static features. */
+  absoluteLongitude: bool({ default: true }),
+  steps: num({ integer: true, min: 1, default: 3000 }),
+  lr: num({ min: 1e-7, max: 1, default: 1e-3 }),
+  /** Fraction of `steps` after which lr is multiplied by lrDecayFactor (1 = never). */
+  lrDecayAt: num({ min: 0, max: 1, default: 0.7 }),
+  lrDecayFactor: num({ min: 1e-4, max: 1, default: 0.1 }),
+  /** Autoregressive steps in the loss. */
+  unroll: num({ integer: true, min: 1, max: 40, default: 1 }),
+  seed: num({ integer: true, min: 0, default: 0 }),
+  logEvery: num({ integer: true, min: 1, default: 25 }),
+  checkpoint: str({ default: 'runs/weather-gc/graphcast.ckpt' }),
+  checkpointEvery: num({ integer: true, min: 1, default: 50 }),
+  /** Stop (with a checkpoint) after this many wall seconds in this process; 0 = no limit. */
+  maxSeconds: num({ min: 0, default: 0 }),
+  /** Result file of `gnnwb rollout`. */
+  out: str({ default: 'results/weather.json' }),
+  /** Held-out trajectories used by the rollout (0 = all). */
+  rolloutTrajectories: num({ integer: true, min: 0, default: 0 }),
+  /** Coarse solver level of the numerical baseline. */
+  coarseLevel: num({ integer: true, min: 2, max: 6, default: 3 }),
+});
+
+export type WeatherTrainConfig = SchemaOut<typeof weatherTrainConfigSchema>;
+
+export function parseWeatherTrainConfig(raw: unknown): WeatherTrainConfig {
+  return parseConfig(weatherTrainConfigSchema, raw);
+}
+
+/** Fields that change what is trained (the hash ignores paths, budget and rollout options). */
+export function weatherConfigHash(c: WeatherTrainConfig): string {
+  const { data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed } = c;
+  const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed });
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/** Trajectories of a dataset as (h, u, v) frames `[T, Ng, 3]` + orography. */
+export function datasetTrajectories(ds: WeatherDataset, count = 0): WeatherTrajectory[] {
+  const ng = ds.nLat * ds.nLon;
+  const T = ds.framesPerTrajectory;
+  const n = count > 0 ? Math.min(count, ds.numTrajectories) : ds.numTrajectories;
+  const out: WeatherTrajectory[] = [];
+  for (let k = 0; k < n; k++) {
+    // [T, Ng, 3]
+    const frames = new Float32Array(T * ng * C);
+    for (let f = 0; f < T; f++) {
+      const off = (k * T + f) * ng;
+      const base = f * ng * C;
+      for (let i = 0; i < ng; i++) {
+        frames[base + 3 * i] = ds.h[off + i];
+        frames[base + 3 * i + 1] = ds.u[off + i];
+        frames[base + 3 * i + 2] = ds.v[off + i];
+      }
+    }
+    out.push({ frames, numFrames: T, orography: ds.topography.slice(k * ng, (k + 1) * ng) });
+  }
+  return out;
+}
+
+/** Saved state of a run (the JSON part of the checkpoint). */
+export interface WeatherCheckpointState {
+  readonly format: 'gnnwb-weather-graphcast-1';
+  readonly config: WeatherTrainConfig;
+  readonly configHash: string;
+  readonly step: number;
+  readonly losses: readonly { step: number; loss: number }[];
+  readonly acc: number;
+  readonly accN: number;
+  readonly adamStep: number;
+  readonly stats: Omit<WeatherStats, 'climatology'>;
+  readonly paramNames: readonly string[];
+  readonly paramShapes: readonly (readonly number[])[];
+  /** Wall seconds of training summed over all processes of the run. */
+  readonly trainSeconds: number;
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Writes the run's checkpoint (atomic). */
+export function saveWeatherCheckpoint(path: string, config: WeatherTrainConfig, s: WeatherSurrogate, snap: WeatherTrainSnapshot, trainSeconds: number): void {
+  const w = s.params.getWeights();
+  const names = Object.keys(w).sort();
+  const ad = snap.optimizer.getState();
+  const hasAdam = Object.keys(ad.m).length > 0;
+  const { climatology, ...stats } = s.stats;
+  const state: WeatherCheckpointState = {
+    format: 'gnnwb-weather-graphcast-1', config, configHash: weatherConfigHash(config), step: snap.step, losses: snap.losses,
+    acc: snap.acc, accN: snap.accN, adamStep: ad.step, stats, paramNames: names, paramShapes: names.map((n) => w[n].shape), trainSeconds,
+  };
+  const params = concat(names.map((n) => w[n].data));
+  saveCheckpoint(path, state, {
+    params: { data: params, shape: [params.length] },
+    adam_m: { data: hasAdam ? concat(names.map((n) => ad.m[n])) : new Float32Array(0), shape: [hasAdam ? params.length : 0] },
+    adam_v: { data: hasAdam ? concat(names.map((n) => ad.v[n])) : new Float32Array(0), shape: [hasAdam ? params.length : 0] },
+    climatology: { data: climatology, shape: [climatology.length / C, C] },
+  });
+}
+
+/** The built pieces of a run. */
+export interface WeatherRunModel {
+  readonly surrogate: WeatherSurrogate;
+  readonly host: GraphCastHostGraph;
+  readonly graph: GraphCastGraph;
+  readonly grid: LatLonGrid;
+}
+
+/** Builds the static graph and the model for `config` on `grid` with `stats`. */
+export function buildWeatherModel(config: WeatherTrainConfig, grid: LatLonGrid, stats: WeatherStats): WeatherRunModel {
+  const host = buildGraphCastGraph(grid, { meshLevel: config.meshLevel, absoluteLongitude: config.absoluteLongitude });
+  const graph = graphCastTensors(host);
+  const surrogate = makeWeatherSurrogate(
+    { latent: config.latent, processorLayers: config.processorLayers, usePrevious: config.usePrevious, seed: config.seed, absoluteLongitude: config.absoluteLongitude },
+    stats,
+    host.meshInDim,
+  );
+  return { surrogate, host, graph, grid };
+}
+
+/** Loads a checkpoint: model with its weights, the optimiser (lr of the saved step) and state. */
+export function loadWeatherCheckpoint(path: string, grid: LatLonGrid): { run: WeatherRunModel; state: WeatherCheckpointState; optimizer: Optimizer } {
+  const ck = loadCheckpoint<WeatherCheckpointState>(path);
+  const st = ck.state;
+  if (st?.format !== 'gnnwb-weather-graphcast-1') throw new FileFormatError(path, "a 'gnnwb-weather-graphcast-1' checkpoint", `format ${JSON.stringify(st?.format)}`);
+  const clim = ck.arrays.climatology.data as Float32Array;
+  const run = buildWeatherModel(st.config, grid, { ...st.stats, climatology: new Float32Array(clim) });
+  const P = ck.arrays.params.data as Float32Array;
+  const m = ck.arrays.adam_m.data as Float32Array;
+  const v = ck.arrays.adam_v.data as Float32Array;
+  const weights: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+  const am: Record<string, Float32Array> = {};
+  const av: Record<string, Float32Array> = {};
+  let off = 0;
+  st.paramNames.forEach((n, i) => {
+    const size = st.paramShapes[i].reduce((a, b) => a * b, 1);
+    weights[n] = { shape: st.paramShapes[i], data: P.slice(off, off + size) };
+    if (m.length) {
+      am[n] = m.slice(off, off + size);
+      av[n] = v.slice(off, off + size);
+    }
+    off += size;
+  });
+  if (off !== P.length) throw new FileFormatError(path, `${off} parameter values`, `${P.length}`);
+  run.surrogate.params.setWeights(weights, { strict: true });
+  const optimizer = adam({ lr: weatherLr(decayOf(st.config), st.step) });
+  optimizer.setState(run.surrogate.params, { step: st.adamStep, m: am, v: av });
+  return { run, state: st, optimizer };
+}
+
+function decayOf(c: WeatherTrainConfig): { lr: number; lrDecay?: { atStep: number; factor: number } } {
+  return { lr: c.lr, lrDecay: c.lrDecayAt < 1 ? { atStep: Math.round(c.lrDecayAt * c.steps), factor: c.lrDecayFactor } : undefined };
+}
+
+/** Result of {@link runWeatherTraining}. */
+export interface WeatherTrainOutcome {
+  readonly run: WeatherRunModel;
+  readonly state: WeatherCheckpointState;
+  readonly finished: boolean;
+  readonly resumedFrom: number;
+}
+
+/**
+ * Trains (or resumes, when `config.checkpoint` exists with the same config hash) and writes a
+ * checkpoint every `checkpointEvery` steps and at the end (or when `maxSeconds` is reached).
+ * `trajectories` overrides the dataset (tests); `grid` must then be given too.
+ */
+export async function runWeatherTraining(
+  config: WeatherTrainConfig,
+  opts: { log?: (s: string) => void; onStep?: (step: number, loss: number) => void; trajectories?: WeatherTrajectory[]; grid?: LatLonGrid; stats?: WeatherStats } = {},
+): Promise<WeatherTrainOutcome> {
+  const log = opts.log ?? (() => {});
+  let grid = opts.grid;
+  let trajs = opts.trajectories;
+  if (!trajs || !grid) {
+    if (!existsSync(config.data)) throw new ConfigError('data', 'an existing weather-swe dataset (run `gnnwb simulate` first)', JSON.stringify(config.data));
+    const ds = await readWeatherDataset(config.data);
+    grid = datasetGrid(ds);
+    trajs = datasetTrajectories(ds);
+  }
+  const ng = grid.nLat * grid.nLon;
+  const hash = weatherConfigHash(config);
+  let run: WeatherRunModel;
+  let optimizer: Optimizer | undefined;
+  let resume: { startStep: number; losses: { step: number; loss: number }[]; acc: number; accN: number } | undefined;
+  let secondsBefore = 0;
+  if (existsSync(config.checkpoint)) {
+    const ck = loadWeatherCheckpoint(config.checkpoint, grid);
+    if (ck.state.configHash !== hash) {
+      throw new ConfigError('checkpoint', `a checkpoint of this config (hash ${hash})`, `hash ${ck.state.configHash} in ${config.checkpoint}`, 'Delete it or point "checkpoint" elsewhere');
+    }
+    run = ck.run;
+    optimizer = ck.optimizer;
+    resume = { startStep: ck.state.step, losses: [...ck.state.losses], acc: ck.state.acc, accN: ck.state.accN };
+    secondsBefore = ck.state.trainSeconds;
+    log(`resuming from step ${ck.state.step}/${config.steps} (${config.checkpoint})`);
+  } else {
+    run = buildWeatherModel(config, grid, opts.stats ?? weatherStats(trajs, ng));
+    log(`new run: ${run.surrogate.params.numParams()} parameters, mesh level ${config.meshLevel} (${run.host.numMesh} nodes, ${run.host.m2m.senders.length} multimesh edges), ${run.host.g2m.senders.length} grid2mesh edges, grid ${grid.nLat}×${grid.nLon}`);
+  }
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  const result = trainWeather(run.surrogate, run.graph, grid, trajs, {
+    steps: config.steps, lr: config.lr, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
+    lrDecay: decayOf(config).lrDecay,
+    checkpointEvery: config.checkpointEvery,
+    onProgress: (step, loss) => opts.onStep?.(step, loss),
+    onCheckpoint: (snap) => {
+      saveWeatherCheckpoint(config.checkpoint, config, run.surrogate, snap, secondsBefore + seconds());
+    },
+    shouldStop: () => config.maxSeconds > 0 && seconds() >= config.maxSeconds,
+  }, { optimizer, ...resume });
+  const state = loadCheckpoint<WeatherCheckpointState>(config.checkpoint).state;
+  result.optimizer.dispose();
+  return { run, state, finished: result.stepsDone >= config.steps, resumedFrom: resume?.startStep ?? 0 };
+}
+
+/** Disposes the tensors of a run (parameters and graph). */
+export function disposeWeatherRun(r: WeatherRunModel): void {
+  r.surrogate.params.dispose();
+  const g = r.graph;
+  g.meshFeatures.dispose();
+  for (const s of [g.g2m, g.m2m, g.m2g]) {
+    s.senders.dispose();
+    s.receivers.dispose();
+    s.features.dispose();
+  }
+}
