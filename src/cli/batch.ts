@@ -26,7 +26,7 @@ export const BATCH_OPTIONS = `options:
   --shard k/n      run only shard k of n of a sweep (runs with index % n == k-1); merge with \`gnnwb merge DIR\`
   --resume         continue a killed batch: finished runs are skipped, the interrupted one resumes
   --force          redo runs already marked done
-  --backend NAME   tfjs backend (auto|wasm|cpu|tfjs-node|tfjs-node-gpu), for handlers that use one`;
+  --backend NAME   tfjs backend to start before the handlers run (see gnnwb info); --threads N for wasm`;
 
 export interface DoneMarker {
   readonly command: string;
@@ -56,6 +56,19 @@ function readDone(path: string): DoneMarker | null {
   }
 }
 
+/**
+ * Starts the backend named by `--backend` / `--threads` (if given) before any handler runs;
+ * handlers calling `initBackend()` then get the same one.
+ */
+export async function startRequestedBackend(args: ParsedArgs): Promise<void> {
+  const { backend, threads } = args.options;
+  if (backend === undefined && threads === undefined) return;
+  const n = threads === undefined ? undefined : Number(threads);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new ConfigError('--threads', 'an integer >= 1', String(threads));
+  const { initBackend } = await import('../engine/backend.js');
+  await initBackend({ backend: typeof backend === 'string' ? (backend as never) : undefined, threads: n });
+}
+
 /** Runs `command` over the config's runs (this shard's). Returns the first non-zero exit code or 0. */
 export async function runBatch(command: string, args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const [configPath, ...extra] = args.positional;
@@ -76,6 +89,7 @@ export async function runBatch(command: string, args: ParsedArgs, ctx: CommandCo
     }
   }
   const out = typeof args.options.out === 'string' ? args.options.out : defaultOut(configPath);
+  await startRequestedBackend(args);
   if (isSweep) {
     writeJsonAtomic(join(out, 'sweep-plan.json'), {
       command,

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { loadJsonFile } from '../config/load.js';
 import { runQuickstart, QUICKSTART_DEFAULTS } from '../train/pipeline_nbody.js';
 import { registerCommand, registerKind } from './registry.js';
+import { startRequestedBackend } from './batch.js';
 import { configKind } from '../config/load.js';
 
 export const QUICKSTART_OUT = 'runs/quickstart';
@@ -14,7 +15,7 @@ export const QUICKSTART_OUT = 'runs/quickstart';
 registerCommand({
   name: 'quickstart',
   summary: 'simulate → train → rollout → report on a small N-body + EGNN problem (minutes)',
-  usage: `gnnwb quickstart [--out DIR] [--config FILE] [--force]
+  usage: `gnnwb quickstart [--out DIR] [--config FILE] [--force] [--backend NAME] [--threads N]
 
 Runs the whole pipeline on the charged N-body system with EGNN and writes DIR/report.html
 (default ${QUICKSTART_OUT}/report.html). Killed midway? Run it again: finished stages are kept,
@@ -25,6 +26,7 @@ ${JSON.stringify(QUICKSTART_DEFAULTS)}
     const out = typeof args.options.out === 'string' ? args.options.out : QUICKSTART_OUT;
     const raw = typeof args.options.config === 'string' ? loadJsonFile(args.options.config) : {};
     if (raw && typeof raw === 'object' && 'kind' in raw) configKind(raw, ['nbody-pipeline']);
+    await startRequestedBackend(args);
     const r = await runQuickstart(out, raw, ctx.log, { force: !!args.options.force });
     ctx.out(`Report written. Open it in a browser:\n  ${r.htmlPath}\n  (file://${resolve(r.htmlPath)})\nMetrics: ${r.metricsPath}`);
     return 0;
