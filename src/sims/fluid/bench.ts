@@ -48,16 +48,18 @@ export function runFluidBench(o: { sizes?: number[]; steps?: number; warmup?: nu
     const geom = { length: 2.2, height: 0.41, obstacles: SCHAEFER_TUREK_2D2.obstacles };
     // uniform size h: estimate, build once, correct once by the measured count
     let h = Math.sqrt(estimateNodes({ ...geom, hMin: 0.01, hMax: 0.01 }) / target) * 0.01;
+    // at least 12 nodes on the cylinder for very coarse sizes
+    const hMinOf = (hh: number) => Math.min(hh, (2 * Math.PI * 0.05) / 12);
     let t0 = performance.now();
-    let mesh = channelMesh({ ...geom, hMin: h, hMax: h, seed: 1 });
+    let mesh = channelMesh({ ...geom, hMin: hMinOf(h), hMax: h, seed: 1 });
     h *= Math.sqrt(mesh.numNodes / target);
     t0 = performance.now();
-    mesh = channelMesh({ ...geom, hMin: h, hMax: h, seed: 1 });
+    mesh = channelMesh({ ...geom, hMin: hMinOf(h), hMax: h, seed: 1 });
     const meshMs = performance.now() - t0;
     // Courant number 0.5 at 1.5·U_max
-    const dt = (0.5 * h) / (1.5 * SCHAEFER_TUREK_2D2.uMax);
+    const dt = (0.5 * hMinOf(h)) / (1.5 * SCHAEFER_TUREK_2D2.uMax);
     t0 = performance.now();
-    const sim = new CylinderSim({ ...SCHAEFER_TUREK_2D2, hMin: h, hMax: h, dt, streamlineDiffusion: 0.2, pressureRtol: 1e-6 }, mesh);
+    const sim = new CylinderSim({ ...SCHAEFER_TUREK_2D2, hMin: hMinOf(h), hMax: h, dt, streamlineDiffusion: 0, pressureRtol: 1e-6 }, mesh);
     const setupMs = performance.now() - t0;
     for (let s = 0; s < warmup; s++) sim.step();
     const times: number[] = [];
