@@ -173,7 +173,7 @@ function samples(t: Trajectories, which: number): NBodySplit {
       for (let j = 0; j < n * 3; j++) {
         const xk = t.positions[base(k) + j];
         x0[m * n * 3 + j] = xk;
-        v0[m * n * 3 + j] = (xk - t.positions[base(k - 1) + j]) / t.frameInterval;
+        v0[m * n * 3 + j] = xk - t.positions[base(k - 1) + j];
         xT[m * n * 3 + j] = t.positions[base(k + 1) + j];
       }
       for (let i = 0; i < n; i++) charges[m * n + i] = t.charges[s * n + i];
@@ -250,7 +250,7 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
   tests.forEach((s, b) => {
     x.set(frame(s, 1), b * n * 3);
     const x0 = frame(s, 0);
-    for (let j = 0; j < n * 3; j++) v[b * n * 3 + j] = (x[b * n * 3 + j] - x0[j]) / t.frameInterval;
+    for (let j = 0; j < n * 3; j++) v[b * n * 3 + j] = x[b * n * 3 + j] - x0[j];
     q.set(t.charges.subarray(s * n, (s + 1) * n), b * n);
   });
   const cv = { x: Float64Array.from(x), v: Float64Array.from(v) }; // constant-velocity baseline
@@ -261,9 +261,9 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
   const t0 = performance.now();
   for (let r = 1; r <= R; r++) {
     const next = Float64Array.from(predictNBody(model, stateSplit(x, v, q, B, n)));
-    for (let j = 0; j < next.length; j++) v[j] = (next[j] - x[j]) / t.frameInterval;
+    for (let j = 0; j < next.length; j++) v[j] = next[j] - x[j];
     x = next;
-    for (let j = 0; j < cv.x.length; j++) cv.x[j] += cv.v[j] * t.frameInterval;
+    for (let j = 0; j < cv.x.length; j++) cv.x[j] += cv.v[j];
     const ref = new Float64Array(B * n * 3);
     tests.forEach((s, b) => ref.set(frame(s, 1 + r), b * n * 3));
     predFrames.push(Float64Array.from(x));
@@ -307,14 +307,14 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
   const v1 = new Float64Array(B * n * 3);
   tests.forEach((s, b) => {
     const a = frame(s, 1), z = frame(s, 0);
-    for (let j = 0; j < n * 3; j++) v1[b * n * 3 + j] = (a[j] - z[j]) / t.frameInterval;
+    for (let j = 0; j < n * 3; j++) v1[b * n * 3 + j] = a[j] - z[j];
   });
   // Reference simulator from the same states over the same horizon, timed in the same run (the peer).
   const o = simOptions(c);
   const horizon = nbodyOptions({ ...o, numSteps: (R + 1) * o.sampleEvery });
   const t1 = performance.now();
   tests.forEach((s, b) => {
-    integrateCharged(Float64Array.from(frame(s, 1)), v1.slice(b * n * 3, (b + 1) * n * 3), t.charges.slice(s * n, (s + 1) * n), horizon);
+    integrateCharged(Float64Array.from(frame(s, 1)), v1.slice(b * n * 3, (b + 1) * n * 3).map((d) => d / t.frameInterval), t.charges.slice(s * n, (s + 1) * n), horizon);
   });
   const referenceSeconds = (performance.now() - t1) / 1000;
   const base = predictNBody(model, stateSplit(x1, v1, q, B, n));
@@ -338,6 +338,11 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
     eqErr.push(Math.sqrt(num2 / den2));
   }
   model.params.dispose();
+  // One-step error of the constant-velocity baseline on the same test samples, for context.
+  const ts = samples(t, 2);
+  let cvSse = 0;
+  for (let j = 0; j < ts.x0.length; j++) cvSse += (ts.x0[j] + ts.v0[j] - ts.xT[j]) ** 2;
+  const cvOneStepMse = cvSse / ts.x0.length;
   const frames = [...Array(R + 1).keys()];
   const series = (name: string, y: number[], x = frames): Series => ({ name, x, y });
   const panels: Panel[] = [
@@ -364,6 +369,7 @@ export async function rolloutStage(out: string, c: QuickstartConfig, log: Log): 
       bestEpoch: train.bestEpoch,
       numParams: train.numParams,
       oneStepTestMse: r9(train.testMseAtBest),
+      constantVelocityOneStepMse: r9(cvOneStepMse),
       [`rolloutRmse@${R}`]: rmseModel[R],
       [`constantVelocityRmse@${R}`]: rmseCv[R],
       [`energyDrift@${R}`]: dModel.energy[R - 1],
