@@ -28,7 +28,7 @@ import { meshGraphNet } from '../models/meshgraphnet.js';
 import { ConfigError, describe } from '../util/errors.js';
 import { loadCheckpoint } from './checkpoint_state.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, MGN_DATA_DEFAULTS, type MgnDataConfig, type MgnDataset } from './mgn_data.js';
-import { evaluateMgnTrajectory, type MgnTrajectoryMetrics } from './mgn_rollout.js';
+import { evaluateMgnTrajectory, mgnRotationError, type MgnTrajectoryMetrics } from './mgn_rollout.js';
 import { trainMgn, validateMgnTrainConfig, type MgnRunMeta, type MgnTrainConfig } from './mgn_train.js';
 import './mgn_bench.js';
 import { momentumDemo } from './mgn_constraint_demos.js';
@@ -129,6 +129,10 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     rmsDivergence: m.rmsDivergence,
     rmseOverTime: m.rmseOverTime,
   });
+  const firstTest = data.trajectories.find((t) => t.split === 'test');
+  const angles = [Math.PI / 6, Math.PI / 2, Math.PI];
+  const rot = firstTest ? mgnRotationError(model, data, firstTest.frames[0], angles) : [];
+  ctx.log(`rotation error (max |f(Rx,Ru) − R f(x,u)| / max |f|) at 30°, 90°, 180°: ${rot.map((x) => x.toExponential(2)).join(', ')}`);
   const out = typeof c.out === 'string' ? c.out : 'results/mgn.json';
   const trainInfo = { steps: ck.meta.step, trainSeconds: ck.meta.trainSeconds, config: ck.meta.config };
   writeJson(out, {
@@ -140,6 +144,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     frameDt: data.frameDt,
     targets: { rollout50OverMeanInflow: 0.02, persistenceOverModel: 5 },
     heldOut: rows.map((r) => summary(r.plain)),
+    rotationError: { anglesDeg: angles.map((a) => (a * 180) / Math.PI), relativeMaxError: rot, note: 'network output (normalised velocity change) on the first frame of the first held-out trajectory; not rotation-equivariant by construction' },
     note: 'RMSE over all nodes and both components (as cfd_eval.py). Wall times on a shared 2-core machine; solver and model timed in the same process.',
   });
   const cOut = typeof c.constraintsOut === 'string' ? c.constraintsOut : 'results/constraints_mgn_projection.json';

@@ -118,3 +118,44 @@ export function evaluateMgnTrajectory(model: MeshGraphNet, mesh: PreparedMesh, d
     speedup: solverMs / roll.msPerFrame,
   };
 }
+
+/**
+ * Rotation error of the network output: max_i |f(Rx, Ru)_i − R f(x, u)_i| / max_i |f(x, u)_i|
+ * for rotations by each angle (radians) about the mesh centroid. MeshGraphNets is not
+ * rotation-equivariant by construction; this measures by how much.
+ */
+export function mgnRotationError(model: MeshGraphNet, data: MgnDataset, u: Float32Array, angles: readonly number[]): number[] {
+  const N = data.mesh.numNodes;
+  const run = (pos: Float64Array, vel: Float32Array): Float32Array => {
+    const mesh = model.prepare({ ...data.graph, meshPos: pos });
+    const vt = tf.tensor2d(vel, [N, 2]);
+    const out = model.forward(mesh, vt);
+    const r = Float32Array.from(out.dataSync());
+    tf.dispose([vt, out]);
+    mesh.dispose();
+    return r;
+  };
+  const base = run(Float64Array.from(data.mesh.positions), u);
+  let scale = 0;
+  for (const v of base) scale = Math.max(scale, Math.abs(v));
+  let cx = 0, cy = 0;
+  for (let i = 0; i < N; i++) { cx += data.mesh.positions[2 * i] / N; cy += data.mesh.positions[2 * i + 1] / N; }
+  return angles.map((th) => {
+    const c = Math.cos(th), s = Math.sin(th);
+    const pos = new Float64Array(2 * N), vel = new Float32Array(2 * N);
+    for (let i = 0; i < N; i++) {
+      const x = data.mesh.positions[2 * i] - cx, y = data.mesh.positions[2 * i + 1] - cy;
+      pos[2 * i] = cx + c * x - s * y;
+      pos[2 * i + 1] = cy + s * x + c * y;
+      vel[2 * i] = c * u[2 * i] - s * u[2 * i + 1];
+      vel[2 * i + 1] = s * u[2 * i] + c * u[2 * i + 1];
+    }
+    const out = run(pos, vel);
+    let err = 0;
+    for (let i = 0; i < N; i++) {
+      const ex = c * base[2 * i] - s * base[2 * i + 1], ey = s * base[2 * i] + c * base[2 * i + 1];
+      err = Math.max(err, Math.abs(out[2 * i] - ex), Math.abs(out[2 * i + 1] - ey));
+    }
+    return err / scale;
+  });
+}
