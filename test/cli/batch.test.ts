@@ -7,6 +7,7 @@ import './fixtures/counter_kind.js';
 import { main } from '../../src/cli/main.js';
 import { readDataset } from '../../src/io/dataset.js';
 import { progress, formatDuration } from '../../src/cli/progress.js';
+import fc from 'fast-check';
 
 function capture() {
   const out: string[] = [];
@@ -119,6 +120,32 @@ describe('gnnwb simulate (batch engine)', () => {
       expect(y.manifest.arrays).toEqual(x.manifest.arrays);
       expect(readFileSync(join(out, r.name, 'metrics.json'), 'utf8')).toBe(readFileSync(join(ref, r.name, 'metrics.json'), 'utf8'));
     }
+  }, 120_000);
+});
+
+describe('fuzz: mutated config files through the CLI', () => {
+  it('exit 0 or a config/file error code, one error line, never a stack trace or a half-written output', async () => {
+    const text = JSON.stringify({ kind: 'test-counter', steps: 3, n: 4, a: 0.5 });
+    let k = 0;
+    await fc.assert(fc.asyncProperty(fc.oneof(
+      fc.integer({ min: 0, max: text.length }).map((n) => text.slice(0, n)),
+      fc.record({ at: fc.integer({ min: 0, max: text.length - 1 }), ch: fc.constantFrom('x', '"', '{', '}', ',', ':', '-', '1', ' ', '', 'e', '.') }).map(({ at, ch }) => text.slice(0, at) + ch + text.slice(at + 1)),
+    ), async (t) => {
+      const p = join(dir, `fz${++k}.json`);
+      writeFileSync(p, t);
+      const c = capture();
+      const code = await main(['simulate', p, '--out', join(dir, `fz-out${k}`)], c.ctx);
+      expect([0, 65, 66, 78]).toContain(code);
+      if (code !== 0) {
+        const errs = c.log.filter((l) => /^gnnwb simulate: \w+Error: /.test(l));
+        expect(errs.length).toBe(1);
+        expect(errs[0]).toMatch(/Error: .*[Ee]xpected .* \(got .*\)/);
+        expect(c.log.join('\n')).not.toMatch(/\n\s+at /);
+        expect(existsSync(join(dir, `fz-out${k}`, 'data.h5'))).toBe(false);
+      } else {
+        expect(existsSync(join(dir, `fz-out${k}`, 'data.h5'))).toBe(true);
+      }
+    }), { seed: 99, numRuns: 40 });
   }, 120_000);
 });
 
