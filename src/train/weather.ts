@@ -274,7 +274,7 @@ export function trainWeather(
   trajs: readonly WeatherTrajectory[],
   opts: WeatherTrainOptions,
   state: WeatherTrainResume = {},
-): { losses: { step: number; loss: number }[]; optimizer: Optimizer; stepsDone: number; stopped: boolean } {
+): { losses: { step: number; loss: number }[]; optimizer: Optimizer; stepsDone: number; stopped: boolean; acc: number; accN: number } {
   const ng = grid.nLat * grid.nLon;
   if (graph.numGrid !== ng) throw new ShapeError('graph.numGrid', String(ng), String(graph.numGrid));
   trajs.forEach((t, k) => checkTrajectory(t, ng, k));
@@ -361,7 +361,7 @@ export function trainWeather(
     if (stopped) break;
   }
   for (const x of [weights, dStd, dMean, mean, std, zeros]) x.dispose();
-  return { losses, optimizer, stepsDone: step, stopped };
+  return { losses, optimizer, stepsDone: step, stopped, acc, accN };
 }
 
 /** Scores of one forecast against the truth, per lead time. */
@@ -408,4 +408,33 @@ export function gridMass(state: Float32Array, w: Float32Array): number {
   let m = 0;
   for (let g = 0; g < w.length; g++) m += w[g] * state[g * C];
   return m;
+}
+
+/**
+ * The one-step training loss (area-weighted MSE of normalised increments) averaged over every
+ * (trajectory, frame) pair of `trajs` — a deterministic score of a model (no sampling).
+ */
+export function oneStepLoss(s: WeatherSurrogate, graph: GraphCastGraph, grid: LatLonGrid, trajs: readonly WeatherTrajectory[]): number {
+  const ng = grid.nLat * grid.nLon;
+  const w = areaWeights(grid);
+  let total = 0, n = 0;
+  trajs.forEach((t, k) => {
+    checkTrajectory(t, ng, k);
+    const stat = staticFeatures(grid, t.orography, s.stats, s.options.absoluteLongitude ?? true);
+    for (let f = 0; f + 1 < t.numFrames; f++) {
+      const cur = t.frames.subarray(f * ng * C, (f + 1) * ng * C);
+      const prev = s.options.usePrevious && f > 0 ? t.frames.subarray((f - 1) * ng * C, f * ng * C) : null;
+      const next = t.frames.subarray((f + 1) * ng * C, (f + 2) * ng * C);
+      const pred = predictNext(s, graph, cur, prev, stat);
+      let e = 0;
+      for (let i = 0; i < ng * C; i++) {
+        const c = i % C;
+        const d = (pred[i] - next[i]) / s.stats.dStd[c];
+        e += w[(i - c) / C] * d * d;
+      }
+      total += e / (ng * C);
+      n++;
+    }
+  });
+  return total / n;
 }

@@ -216,7 +216,15 @@ export interface WeatherTrainOutcome {
  */
 export async function runWeatherTraining(
   config: WeatherTrainConfig,
-  opts: { log?: (s: string) => void; onStep?: (step: number, loss: number) => void; trajectories?: WeatherTrajectory[]; grid?: LatLonGrid; stats?: WeatherStats } = {},
+  opts: {
+    log?: (s: string) => void;
+    onStep?: (step: number, loss: number) => void;
+    trajectories?: WeatherTrajectory[];
+    grid?: LatLonGrid;
+    stats?: WeatherStats;
+    /** Stop (with a checkpoint) once this many steps are done — simulates a kill (tests). */
+    stopAtStep?: number;
+  } = {},
 ): Promise<WeatherTrainOutcome> {
   const log = opts.log ?? (() => {});
   let grid = opts.grid;
@@ -247,21 +255,37 @@ export async function runWeatherTraining(
     run = buildWeatherModel(config, grid, opts.stats ?? weatherStats(trajs, ng));
     log(`new run: ${run.surrogate.params.numParams()} parameters, mesh level ${config.meshLevel} (${run.host.numMesh} nodes, ${run.host.m2m.senders.length} multimesh edges), ${run.host.g2m.senders.length} grid2mesh edges, grid ${grid.nLat}×${grid.nLon}`);
   }
+  const startStep = resume?.startStep ?? 0;
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
-  const result = trainWeather(run.surrogate, run.graph, grid, trajs, {
-    steps: config.steps, lr: config.lr, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
-    lrDecay: decayOf(config).lrDecay,
-    checkpointEvery: config.checkpointEvery,
-    onProgress: (step, loss) => opts.onStep?.(step, loss),
-    onCheckpoint: (snap) => {
-      saveWeatherCheckpoint(config.checkpoint, config, run.surrogate, snap, secondsBefore + seconds());
-    },
-    shouldStop: () => config.maxSeconds > 0 && seconds() >= config.maxSeconds,
-  }, { optimizer, ...resume });
+  // Train in chunks of `checkpointEvery` steps, yielding to the event loop between chunks
+  // (signals, progress, test runners); each chunk resumes the previous one exactly.
+  let step = startStep;
+  let stop = false;
+  let carry: { optimizer?: Optimizer; startStep: number; losses: { step: number; loss: number }[]; acc: number; accN: number } =
+    { optimizer, startStep, losses: resume?.losses ?? [], acc: resume?.acc ?? 0, accN: resume?.accN ?? 0 };
+  while (step < config.steps && !stop) {
+    const chunkEnd = Math.min(config.steps, (Math.floor(step / config.checkpointEvery) + 1) * config.checkpointEvery);
+    let here = step;
+    const r = trainWeather(run.surrogate, run.graph, grid, trajs, {
+      steps: config.steps, lr: config.lr, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
+      lrDecay: decayOf(config).lrDecay,
+      checkpointEvery: config.checkpointEvery,
+      onProgress: (st, loss) => opts.onStep?.(st, loss),
+      onCheckpoint: (snap) => saveWeatherCheckpoint(config.checkpoint, config, run.surrogate, snap, secondsBefore + seconds()),
+      shouldStop: () => {
+        here++;
+        if ((config.maxSeconds > 0 && seconds() >= config.maxSeconds) || (opts.stopAtStep !== undefined && here >= opts.stopAtStep)) stop = true;
+        return stop || here >= chunkEnd;
+      },
+    }, carry);
+    step = r.stepsDone;
+    carry = { optimizer: r.optimizer, startStep: step, losses: r.losses, acc: r.acc, accN: r.accN };
+    await new Promise<void>((res) => setImmediate(res));
+  }
+  carry.optimizer?.dispose();
   const state = loadCheckpoint<WeatherCheckpointState>(config.checkpoint).state;
-  result.optimizer.dispose();
-  return { run, state, finished: result.stepsDone >= config.steps, resumedFrom: resume?.startStep ?? 0 };
+  return { run, state, finished: step >= config.steps, resumedFrom: startStep };
 }
 
 /** Disposes the tensors of a run (parameters and graph). */
