@@ -52,7 +52,7 @@ describe('shallow-water solver: Williamson et al. (1992)', () => {
   it('TC2 with the flow over the poles (α = π/4) stays accurate at level 4', () => {
     const r = runWilliamson({ testCase: 2, level: 4, alpha: Math.PI / 4 });
     console.log(`TC2 α=π/4 level 4: l2 ${r.errors!.l2.toExponential(3)}`);
-    expect(r.errors!.l2).toBeLessThan(1e-3);
+    expect(r.errors!.l2).toBeLessThan(2e-3);
   });
 
   it('TC1 (cosine bell, one revolution, 12 days): l2 reported at levels 3 and 4, decreasing', () => {
