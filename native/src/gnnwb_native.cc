@@ -35,7 +35,15 @@ extern "C" char* openblas_get_config(void) __attribute__((weak));
 
 namespace {
 
-int g_threads = 1;  // threads for the non-BLAS kernels
+int g_threads = 1;       // threads for the non-BLAS kernels
+int g_blasThreads = 1;   // OpenBLAS threads for large products
+// Memory-bound kernels split work only above this many elements per thread (a thread start
+// costs tens of microseconds, far more on a loaded machine).
+const int64_t kMinPerThread = 262144;
+// Products below this many multiply-adds run OpenBLAS single-threaded: measured on the shared
+// 2-core machine, the EGNN N-body epoch ([2000, 129] x [129, 64] products) took 2.4x the CPU time
+// of wasm with 2 BLAS threads and 0.55x with 1 (docs/native.md).
+const int64_t kSmallGemm = int64_t(1) << 24;
 
 #define NAPI_CALL(env, call)                                         \
   do {                                                               \
@@ -163,6 +171,8 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   float* A = reinterpret_cast<float*>(heap + aOff);
   float* B = reinterpret_cast<float*>(heap + bOff);
   float* C = reinterpret_cast<float*>(heap + cOff);
+  const bool small = M * N * K < kSmallGemm;
+  if (small && g_blasThreads > 1 && openblas_set_num_threads) openblas_set_num_threads(1);
   for (int64_t b = 0; b < batch; b++) {
     if (K == 0) {
       std::memset(C + b * sC, 0, sizeof(float) * M * N);
@@ -171,6 +181,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
                 1.0f, A + b * sA, ta ? (int)M : (int)K, B + b * sB, tb ? (int)K : (int)N, 0.0f, C + b * sC, (int)N);
   }
+  if (small && g_blasThreads > 1 && openblas_set_num_threads) openblas_set_num_threads(g_blasThreads);
   return nullptr;
 }
 
@@ -190,7 +201,7 @@ napi_value BiasAct(napi_env env, napi_callback_info info) {
   if (biasMode != 0 && !inHeap(env, heapLen, biasOff, biasMode == 1 ? N : 1, 4, "biasAct bias")) return nullptr;
   float* C = reinterpret_cast<float*>(heap + cOff);
   const float* bias = biasMode ? reinterpret_cast<const float*>(heap + biasOff) : nullptr;
-  parallelFor(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N)), [=](int64_t r0, int64_t r1) {
+  parallelFor(M, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, N)), [=](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       float* row = C + r * N;
       if (biasMode == 1)
@@ -246,7 +257,7 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   if (bad >= 0) return num(env, (double)bad);
   const uint32_t* x = reinterpret_cast<const uint32_t*>(heap + xOff);
   uint32_t* out = reinterpret_cast<uint32_t*>(heap + outOff);
-  parallelFor(E, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, F)), [=](int64_t e0, int64_t e1) {
+  parallelFor(E, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, F)), [=](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; e++) std::memcpy(out + e * F, x + (int64_t)idx[e] * F, sizeof(uint32_t) * F);
   });
   return num(env, -1);
@@ -276,7 +287,7 @@ napi_value ScatterAdd(napi_env env, napi_callback_info info) {
   const int64_t blk = 16;
   int64_t nb = (F + blk - 1) / blk;
   int64_t work = E * F;
-  int64_t nthreads = std::min<int64_t>(g_threads, std::max<int64_t>(1, work / 65536));
+  int64_t nthreads = std::min<int64_t>(g_threads, std::max<int64_t>(1, work / kMinPerThread));
   if (nthreads <= 1 || nb < 2) {
     std::memset(out, 0, sizeof(float) * N * F);
     for (int64_t e = 0; e < E; e++) {
@@ -356,7 +367,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   const float* B = reinterpret_cast<const float*>(heap + bOff);
   float* O = reinterpret_cast<float*>(heap + outOff);
   int am = (int)aMode, bm = (int)bMode;
-  parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+  parallelFor(rows, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
     switch (op) {
       case 0: binaryRows<0>(A, am, B, bm, cols, O, r0, r1); break;
       case 1: binaryRows<1>(A, am, B, bm, cols, O, r0, r1); break;
@@ -389,7 +400,7 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   const float* X = reinterpret_cast<const float*>(heap + xOff);
   float* O = reinterpret_cast<float*>(heap + outOff);
   if (axis == 1) {
-    parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+    parallelFor(rows, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; r++) {
         const float* x = X + r * cols;
         double s = 0;
@@ -412,7 +423,7 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < w; j++) O[c0 + j] = static_cast<float>(acc[j] * scale);
       }
     };
-    if (nb >= 2 && rows * cols >= 65536) parallelFor(nb, 1, body);
+    if (nb >= 2 && rows * cols >= 2 * kMinPerThread) parallelFor(nb, 1, body);
     else body(0, nb);
   }
   return nullptr;
@@ -437,7 +448,7 @@ napi_value CopyBlock(napi_env env, napi_callback_info info) {
     return nullptr;
   const uint32_t* S = reinterpret_cast<const uint32_t*>(heap + srcOff);
   uint32_t* D = reinterpret_cast<uint32_t*>(heap + dstOff);
-  parallelFor(rows, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
+  parallelFor(rows, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, cols)), [=](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) std::memcpy(D + r * dstCols + colStart, S + r * cols, 4 * cols);
   });
   return nullptr;
@@ -461,7 +472,7 @@ napi_value Transpose2d(napi_env env, napi_callback_info info) {
   uint32_t* O = reinterpret_cast<uint32_t*>(heap + outOff);
   const int64_t T = 32;
   int64_t nrb = (rows + T - 1) / T;
-  parallelFor(nrb, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, T * cols)), [=](int64_t b0, int64_t b1) {
+  parallelFor(nrb, std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, T * cols)), [=](int64_t b0, int64_t b1) {
     for (int64_t rb = b0 * T; rb < std::min(rows, b1 * T); rb += T)
       for (int64_t cb = 0; cb < cols; cb += T)
         for (int64_t r = rb; r < std::min(rows, rb + T); r++)
@@ -481,7 +492,8 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   if (a.argc > 1) napi_typeof(env, a.argv[1], &t);
   if (t == napi_number) nb = i64(env, a.argv[1]);
   g_threads = (int)std::max<int64_t>(1, std::min<int64_t>(n, 256));
-  if (openblas_set_num_threads) openblas_set_num_threads((int)std::max<int64_t>(1, std::min<int64_t>(nb, 256)));
+  g_blasThreads = (int)std::max<int64_t>(1, std::min<int64_t>(nb, 256));
+  if (openblas_set_num_threads) openblas_set_num_threads(g_blasThreads);
   return num(env, openblas_get_num_threads ? openblas_get_num_threads() : 1);
 }
 
