@@ -10,7 +10,7 @@ import os from 'node:os';
 import { initBackend, type BackendRequest } from '../engine/backend.js';
 import { ValueError } from '../util/errors.js';
 import { getKind, listKinds, registerCommand, registerKind, type ParsedArgs } from './registry.js';
-import { runProcessorBench, type ProcessorBenchResult, type ProcessorVariant } from '../bench/processor.js';
+import { median, runProcessorBench, type ProcessorBenchResult, type ProcessorVariant } from '../bench/processor.js';
 import { runTorchScript, systemBlas, torchAvailable } from '../bench/torch.js';
 
 registerCommand({
@@ -34,12 +34,14 @@ registerCommand({
 });
 
 const PROCESSOR_USAGE = `gnnwb bench processor [--sizes 2000x12000,10000x60000] [--steps 5] [--warmup 2]
-    [--variant split|concat|both] [--profile] [--no-torch] [--out file.json]
+    [--variant split|concat|both] [--rounds R] [--profile] [--no-torch] [--out file.json]
     [--backend auto|wasm|cpu|...] [--threads N]
   One MeshGraphNets-style processor step (latent 128, 2-layer MLPs + LayerNorm, residuals,
   sum aggregation), forward + backward + Adam, ms per step (median after warm-up). When
   /usr/bin/python3 has torch, bench/torch/processor.py runs the same step in the same
-  invocation with torch.set_num_threads(1) and (2); the ratio torch_ms / our_ms is printed.`;
+  invocation with torch.set_num_threads(1) and (2), interleaved with ours per size and round;
+  the ratio torch_ms / our_ms (fastest torch setting) is printed per round, with the median.
+  CPU ms per step (process time) are reported too: less sensitive to other processes' load.`;
 
 function parseSizes(s: string): [number, number][] {
   return s.split(',').map((part) => {
@@ -47,6 +49,10 @@ function parseSizes(s: string): [number, number][] {
     if (!m) throw new ValueError('--sizes', 'a comma-separated list of NODESxEDGES, e.g. 2000x12000', JSON.stringify(part));
     return [Number(m[1]), Number(m[2])];
   });
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function intOption(args: ParsedArgs, name: string, dflt: number): number {
@@ -62,6 +68,7 @@ interface TorchRun {
   readonly variant: string;
   readonly msPerStep: number;
   readonly stepsMs: number[];
+  readonly cpuMsPerStep: number;
 }
 
 registerKind('bench', 'processor', 'MeshGraphNets processor step (fwd+bwd+Adam) vs PyTorch', async (_config, args, ctx) => {
@@ -78,53 +85,68 @@ registerKind('bench', 'processor', 'MeshGraphNets processor step (fwd+bwd+Adam) 
   });
   ctx.log(`bench processor: backend ${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''}), sizes ${sizes.map((s) => s.join('x')).join(', ')}, ${warmup} warm-up + ${steps} timed steps`);
 
-  const ours: ProcessorBenchResult[] = [];
-  for (const [N, E] of sizes) {
-    for (const variant of variants) {
-      const r = await runProcessorBench({ numNodes: N, numEdges: E, steps, warmup, variant, profile: Boolean(args.options.profile) });
-      ctx.log(`  ours   ${N}x${E} ${variant}: ${r.msPerStep} ms/step (steps ${r.stepsMs.join(', ')})`);
-      ours.push(r);
-    }
-  }
+  const rounds = Math.max(1, intOption(args, 'rounds', 1));
+  const avail = args.options['no-torch'] ? { ok: false, reason: '--no-torch' } : torchAvailable();
+  const torch: { available: boolean; reason?: string; blas?: string; version?: string; runs: (TorchRun & { numNodes: number; numEdges: number; round: number })[] } = {
+    available: avail.ok,
+    reason: avail.reason,
+    blas: avail.ok ? systemBlas() : undefined,
+    runs: [],
+  };
+  if (!avail.ok) ctx.log(`  torch: not run (${avail.reason})`);
 
-  let torch: { available: boolean; reason?: string; blas?: string; version?: string; runs: (TorchRun & { numNodes: number; numEdges: number })[] } = { available: false, runs: [] };
-  if (!args.options['no-torch']) {
-    const avail = torchAvailable();
-    torch = { available: avail.ok, reason: avail.reason, runs: [] };
-    if (avail.ok) {
-      torch.blas = systemBlas();
+  // Interleaved: per round and size, ours then every torch setting, so each ratio compares
+  // runs seconds apart (the machine's load drifts over minutes).
+  const ours: (ProcessorBenchResult & { round: number })[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [N, E] of sizes) {
+      for (const variant of variants) {
+        const r = await runProcessorBench({ numNodes: N, numEdges: E, steps, warmup, variant, profile: Boolean(args.options.profile) && round === 0 });
+        ctx.log(`  [round ${round + 1}] ours   ${N}x${E} ${variant}: ${r.msPerStep} ms/step, cpu ${r.cpuMsPerStep} ms (steps ${r.stepsMs.join(', ')})`);
+        ours.push({ ...r, round });
+      }
+      if (!avail.ok) continue;
       for (const threads of [1, 2]) {
-        const out = runTorchScript('processor.py', ['--threads', String(threads), '--sizes', sizes.map((s) => s.join('x')).join(','), '--steps', String(steps), '--warmup', String(warmup), '--variants', 'concat,split']) as {
+        const out = runTorchScript('processor.py', ['--threads', String(threads), '--sizes', `${N}x${E}`, '--steps', String(steps), '--warmup', String(warmup), '--variants', 'concat,split']) as {
           torch: string;
-          results: { numNodes: number; numEdges: number; variant: string; msPerStep: number; stepsMs: number[] }[];
+          results: { numNodes: number; numEdges: number; variant: string; msPerStep: number; stepsMs: number[]; cpuMsPerStep: number }[];
         };
         torch.version = out.torch;
         for (const r of out.results) {
-          torch.runs.push({ threads, ...r });
-          ctx.log(`  torch  ${r.numNodes}x${r.numEdges} ${r.variant}, ${threads} thread${threads > 1 ? 's' : ''}: ${r.msPerStep} ms/step`);
+          torch.runs.push({ threads, round, ...r });
+          ctx.log(`  [round ${round + 1}] torch  ${N}x${E} ${r.variant}, ${threads} thread${threads > 1 ? 's' : ''}: ${r.msPerStep} ms/step, cpu ${r.cpuMsPerStep} ms`);
         }
       }
-    } else ctx.log(`  torch: not run (${avail.reason})`);
+    }
   }
 
   const comparisons = sizes.map(([N, E]) => {
-    const mine = ours.filter((r) => r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep)[0];
-    const peers = torch.runs.filter((r) => r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep);
-    const fastest = peers[0];
-    const textbook = peers.filter((p) => p.variant === 'concat')[0];
-    const c = {
-      size: `${N}x${E}`,
-      ourMs: mine.msPerStep,
-      ourVariant: mine.variant,
-      torchFastest: fastest ? { threads: fastest.threads, variant: fastest.variant, msPerStep: fastest.msPerStep } : null,
-      ratio: fastest ? Math.round((fastest.msPerStep / mine.msPerStep) * 1000) / 1000 : null,
-      ratioVsTorchConcat: textbook ? Math.round((textbook.msPerStep / mine.msPerStep) * 1000) / 1000 : null,
-    };
-    if (fastest) {
-      ctx.log(
-        `  ${c.size}: torch_ms / our_ms = ${c.ratio} (torch fastest: ${fastest.threads} thread${fastest.threads > 1 ? 's' : ''}, ${fastest.variant}, ${fastest.msPerStep} ms; ours ${mine.variant} ${mine.msPerStep} ms); vs textbook torch (concat, best threads): ${c.ratioVsTorchConcat}`,
-      );
+    const perRound = [...Array(rounds).keys()].map((round) => {
+      const mine = ours.filter((r) => r.round === round && r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep)[0];
+      const peers = torch.runs.filter((r) => r.round === round && r.numNodes === N && r.numEdges === E).sort((a, b) => a.msPerStep - b.msPerStep);
+      const fastest = peers[0];
+      const textbook = peers.filter((p) => p.variant === 'concat')[0];
+      const sameVariant = peers.filter((p) => p.variant === mine.variant && p.threads === 1)[0];
+      return {
+        ourMs: mine.msPerStep,
+        ourCpuMs: mine.cpuMsPerStep,
+        ourVariant: mine.variant,
+        torchFastest: fastest ? { threads: fastest.threads, variant: fastest.variant, msPerStep: fastest.msPerStep, cpuMsPerStep: fastest.cpuMsPerStep } : null,
+        ratio: fastest ? round3(fastest.msPerStep / mine.msPerStep) : null,
+        ratioVsTorchConcat: textbook ? round3(textbook.msPerStep / mine.msPerStep) : null,
+        cpuRatioSameVariant1Thread: sameVariant ? round3(sameVariant.cpuMsPerStep / mine.cpuMsPerStep) : null,
+      };
+    });
+    const ratios = perRound.map((r) => r.ratio).filter((x): x is number => x !== null);
+    const c = { size: `${N}x${E}`, rounds: perRound, medianRatio: ratios.length ? round3(median(ratios)) : null };
+    for (const [i, r] of perRound.entries()) {
+      if (r.torchFastest) {
+        ctx.log(
+          `  ${c.size} round ${i + 1}: torch_ms / our_ms = ${r.ratio} (torch fastest: ${r.torchFastest.threads} thread${r.torchFastest.threads > 1 ? 's' : ''}, ${r.torchFastest.variant}, ${r.torchFastest.msPerStep} ms; ours ${r.ourVariant} ${r.ourMs} ms); vs textbook torch (concat): ${r.ratioVsTorchConcat}; CPU-time ratio vs torch 1 thread ${r.ourVariant}: ${r.cpuRatioSameVariant1Thread}`,
+        );
+      }
     }
+    if (rounds > 1 && c.medianRatio !== null) ctx.log(`  ${c.size}: median torch_ms / our_ms over ${rounds} rounds = ${c.medianRatio}`);
     return c;
   });
 
@@ -136,6 +158,7 @@ registerKind('bench', 'processor', 'MeshGraphNets processor step (fwd+bwd+Adam) 
     backend: { name: backend.name, threads: backend.threads, tfjs: backend.tfjsVersion },
     steps,
     warmup,
+    rounds,
     ours,
     torch,
     comparisons,
