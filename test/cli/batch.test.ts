@@ -47,7 +47,7 @@ describe('gnnwb simulate (batch engine)', () => {
     const cases: [string[], number, RegExp][] = [
       [['simulate', join(dir, 'nope.json')], 66, /no such file/],
       [['simulate', writeConfig('syntax.json', {}).replace('syntax', 'syntax') + '', '--out', join(dir, 'x1')], 78, /'kind' to be a string/],
-      [['simulate', writeConfig('unk.json', { kind: 'nope' }), '--out', join(dir, 'x2')], 78, /'kind' to be one of "test-counter"/],
+      [['simulate', writeConfig('unk.json', { kind: 'nope' }), '--out', join(dir, 'x2')], 78, /'kind' to be one of .*"test-counter".* \(got "nope"\)/],
       [['simulate', writeConfig('bad.json', { kind: 'test-counter', steps: -1 }), '--out', join(dir, 'x3')], 78, /'steps' to be an integer >= 1 \(got number -1\)/],
       [['simulate', writeConfig('sh.json', { kind: 'test-counter', steps: 1 }), '--shard', '3/2', '--out', join(dir, 'x4')], 78, /'--shard' to be 'k\/n'/],
       [['simulate'], 78, /config file argument/],
