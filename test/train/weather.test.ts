@@ -193,3 +193,35 @@ describe('weather training', () => {
     expect(differs).toBe(true);
   }, 120_000);
 });
+
+describe('weather baselines', () => {
+  it('solverForecast recomputes the dataset initial states: at the data level it reproduces the stored frames exactly', async () => {
+    const { parseWeatherConfig, simulateWeatherDataset, readWeatherDataset, datasetGrid } = await import('../../src/sims/weather/dataset.js');
+    const { solverForecast } = await import('../../src/train/weather_eval.js');
+    const { datasetTrajectories } = await import('../../src/train/weather_run.js');
+    const cfg = parseWeatherConfig({ kind: 'weather-swe', level: 3, gridResolutionDeg: 10, trajectories: 2, days: 0.5, sampleHours: 6, seed: 5 });
+    const path = join(dir, 'tiny.h5');
+    await simulateWeatherDataset(cfg, path);
+    const ds = await readWeatherDataset(path);
+    const grid = datasetGrid(ds);
+    const trajs = datasetTrajectories(ds);
+    for (const k of [0, 1]) {
+      const f = solverForecast(cfg, k, 3, grid, 2);
+      await tick();
+      for (let t = 0; t <= 2; t++) {
+        const stored = trajs[k].frames.subarray(t * f.frames[t].length, (t + 1) * f.frames[t].length);
+        expect(Array.from(f.frames[t]), `trajectory ${k} frame ${t}`).toEqual(Array.from(stored));
+      }
+    }
+    // A coarser level runs from the same (recomputed) initial state: close to but not equal to the data.
+    const coarse = solverForecast(cfg, 0, 2, grid, 2);
+    const n = coarse.frames[0].length;
+    let maxDiff0 = 0;
+    for (let i = 0; i < n; i += C) maxDiff0 = Math.max(maxDiff0, Math.abs(coarse.frames[0][i] - trajs[0].frames[i]));
+    expect(maxDiff0).toBeGreaterThan(0);
+    expect(maxDiff0).toBeLessThan(1000); // same state, different interpolation mesh (m)
+    // The check can fail: another trajectory's initial state does not match trajectory 0's data.
+    const other = solverForecast(cfg, 1, 3, grid, 0);
+    expect(Array.from(other.frames[0])).not.toEqual(Array.from(trajs[0].frames.subarray(0, n)));
+  }, 180_000);
+});
