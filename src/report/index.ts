@@ -2,3 +2,4 @@ export * from './figures.js';
 export * from './report.js';
 export * from './types.js';
 export * from './notebook.js';
+export * from './adapters.js';

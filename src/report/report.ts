@@ -88,9 +88,30 @@ function stableEnvironment(env: EnvironmentInfo): Record<string, unknown> {
   return { ...rest, backend: { name: backend.name, threads: backend.threads } };
 }
 
+/**
+ * Loads a run folder for the report: its gnnwb `metrics.json`, or, for folders of other
+ * producers, an adapter (MD simulation folders: src/report/adapters.ts).
+ */
+export async function loadRun(dir: string): Promise<{ dir: string; metrics: RunMetrics; timings: Timing[] }> {
+  const p = join(dir, 'metrics.json');
+  const own = existsSync(p) && (() => {
+    try {
+      return (JSON.parse(readFileSync(p, 'utf8')) as { format?: unknown }).format === 'gnnwb-run-metrics';
+    } catch {
+      return false;
+    }
+  })();
+  if (!own) {
+    const { isMdSimulationDir, mdSimulationMetrics } = await import('./adapters.js');
+    if (isMdSimulationDir(dir)) return { dir, ...(await mdSimulationMetrics(dir)) };
+  }
+  return { dir, metrics: readRunMetrics(dir), timings: readTimings(dir) };
+}
+
 /** Builds metrics.json and report.html in `opts.out`; returns the paths and the metrics. */
 export async function buildReport(opts: ReportOptions): Promise<{ metricsPath: string; htmlPath: string; metrics: ReportMetrics }> {
-  const runs = opts.runs.map((d) => ({ dir: d, metrics: readRunMetrics(d), timings: readTimings(d) }));
+  const runs: { dir: string; metrics: RunMetrics; timings: Timing[] }[] = [];
+  for (const d of opts.runs) runs.push(await loadRun(d));
   const env = opts.environment ?? (await (await import('../cli/info.js')).environmentInfo());
   const git = gitCommit();
   const title = opts.title ?? `gnnwb report: ${runs.map((r) => r.metrics.run).join(', ')}`;

@@ -57,9 +57,16 @@ function syntheticRun(name: string, scale: number): string {
   return d;
 }
 
-beforeAll(() => {
+let mdDir = '';
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gnnwb-report-'));
-});
+  // A real MD simulation folder (src/sims/md via gnnwb simulate), reported through the adapter.
+  const cfg = join(dir, 'md.json');
+  writeFileSync(cfg, JSON.stringify({ kind: 'md-lj', seed: 1, init: { lattice: 'fcc', density: 0.8442, cells: [4, 4, 4], temperature: 1.44 }, potential: { epsilon: 1, sigma: 1, cutoff: 2.5, shift: true }, neighbor: { skin: 0.3, rebuildEvery: 0 }, integrator: { type: 'nve', dt: 0.005 }, steps: 60, frameEvery: 10, thermoEvery: 10, extxyz: false }));
+  mdDir = join(dir, 'md-run');
+  const code = await main(['simulate', cfg, '--out', mdDir], { out: () => {}, log: () => {} });
+  if (code !== 0) throw new Error(`md simulate failed with ${code}`);
+}, 120_000);
 
 describe('report', () => {
   it('same runs, same backend ⇒ byte-identical metrics.json (timings are kept out of it)', async () => {
@@ -83,6 +90,19 @@ describe('report', () => {
     expect(html.length).toBeGreaterThan(3_000_000); // plotly inlined
   });
 
+  it('MD simulation folders (trajectory.h5 + thermo.jsonl) are reported through the adapter, reproducibly', async () => {
+    const r1 = await buildReport({ runs: [mdDir], out: join(dir, 'md-rep1') });
+    const r2 = await buildReport({ runs: [mdDir], out: join(dir, 'md-rep2') });
+    expect(readFileSync(r2.metricsPath, 'utf8')).toBe(readFileSync(r1.metricsPath, 'utf8'));
+    const run = r1.metrics.runs[0];
+    expect(run.kind).toBe('md-lj');
+    expect(run.scalars.numParticles).toBe(256);
+    expect(run.scalars.frames).toBe(7);
+    expect(Math.abs(run.scalars.energyDriftPerAtom)).toBeLessThan(1e-3); // NVE, 60 steps of dt 0.005
+    expect(run.panels.map((p) => p.id)).toEqual(['md-energy', 'md-temperature']);
+    expect(readFileSync(r1.htmlPath, 'utf8')).toContain('atom-steps/s');
+  });
+
   it('bad run folders give FileFormatError; `gnnwb report` maps it to exit 66', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad, { recursive: true });
@@ -99,13 +119,13 @@ describe('report', () => {
   const why = browserUnavailable();
   it.skipIf(why !== null)(`renders every plot in headless Chromium with no console errors and no network${why ? ` — SKIPPED: ${why}` : ''}`, async () => {
     const a = syntheticRun('c', 1);
-    const r = await buildReport({ runs: [a, syntheticRun('d', 3)], out: join(dir, 'rep3') });
+    const r = await buildReport({ runs: [a, syntheticRun('d', 3), mdDir], out: join(dir, 'rep3') });
     const shot = join(dir, 'rep3', 'screenshot.png');
     const page = await checkReportInBrowser(r.htmlPath, process.env.GNNWB_SCREENSHOT ?? shot);
     expect(page.consoleErrors).toEqual([]);
     expect(page.requests).toEqual([]);
-    // 4 panels (shared across runs) + 3 snapshots per run.
-    expect(page.plots.length).toBe(4 + 6);
+    // 4 panels (shared across runs) + 3 snapshots per synthetic run + MD: 2 panels + 1 snapshot.
+    expect(page.plots.length).toBe(4 + 6 + 3);
     for (const p of page.plots) {
       expect(p.hasSvg, p.id).toBe(true);
       expect(p.traces, p.id).toBe(p.expected);
