@@ -43,6 +43,8 @@ function tail(text, n = 3) {
     .slice(0, 400);
 }
 
+// A previous build must not outlive a failed or skipped one: the status file and the addon agree.
+rmSync(addon, { force: true });
 if (process.env.GNNWB_NO_NATIVE === '1') finish(false, 'skipped: GNNWB_NO_NATIVE=1');
 
 // 1. A C++ compiler.
@@ -67,7 +69,6 @@ if (!gyp) finish(false, 'node-gyp not found (it ships with npm)');
 // headers installed beside node, else node-gyp's download.
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
 const args = [gyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-rmSync(addon, { force: true });
 mkdirSync(path.join(dir, 'build'), { recursive: true });
 const build = run(process.execPath, args, { cwd: dir });
 writeFileSync(path.join(dir, 'build', 'build.log'), build.out);
