@@ -27,6 +27,8 @@ export interface CylinderCase {
   readonly rampTime?: number;
   readonly streamlineDiffusion?: number;
   readonly pressureRtol?: number;
+  /** Consistent mass matrix in the predictor (NsOptions.consistentMass). */
+  readonly consistentMass?: boolean;
   /** Pressure probe points; default: front and back of the first obstacle. */
   readonly probes?: readonly (readonly [number, number])[];
 }
@@ -68,7 +70,7 @@ export class CylinderSim {
     this.config = c;
     this.mesh = mesh ?? channelMesh({ length: c.length, height: c.height, obstacles: c.obstacles, hMin: c.hMin, hMax: c.hMax, grading: c.grading, seed: c.meshSeed });
     const bc = channelBoundary(this.mesh, { uMax: c.uMax, rampTime: c.rampTime });
-    this.solver = new NsSolver(this.mesh, bc, { nu: c.nu, dt: c.dt, streamlineDiffusion: c.streamlineDiffusion, pressureRtol: c.pressureRtol });
+    this.solver = new NsSolver(this.mesh, bc, { nu: c.nu, dt: c.dt, streamlineDiffusion: c.streamlineDiffusion, pressureRtol: c.pressureRtol, consistentMass: c.consistentMass });
     const o0 = c.obstacles[0];
     const probes = c.probes ?? (o0 ? [[o0.center[0] - o0.radius, o0.center[1]], [o0.center[0] + o0.radius, o0.center[1]]] as const : []);
     this.probes = new PressureProbes(this.mesh, probes);

@@ -63,6 +63,8 @@ export interface NsOptions {
    * obeys the artificial condition ∂p/∂n = 0 at walls (a numerical boundary layer).
    */
   readonly rotational?: boolean;
+  /** Consistent (instead of lumped) mass matrix in the predictor (default false). */
+  readonly consistentMass?: boolean;
   /** Preconditioner of the pressure CG: smoothed-aggregation AMG (default) or Jacobi. */
   readonly pressurePreconditioner?: 'amg' | 'jacobi';
   /** Streamline-diffusion factor (0 = pure Galerkin, default 0; 1 for convection-dominated meshes). */
@@ -128,6 +130,9 @@ export class NsSolver {
   private readonly A: Csr;
   private readonly Aws: PcgWorkspace;
   private readonly exact: boolean;
+  private readonly Mc: Csr;
+  private readonly consistent: boolean;
+  private readonly uPrev: Float64Array;
   private readonly rotational: number;
   private readonly L: Csr | null;
   private readonly Lws: PcgWorkspace | null;
@@ -185,9 +190,17 @@ export class NsSolver {
     this.Kpws = pcgWorkspace(this.Kp);
     this.amg = (o.pressurePreconditioner ?? 'amg') === 'amg' ? buildAmg(this.Kp) : null;
     // A = M/dt + νK
+    // consistent mass M_c (|T|/12 (1 + δ_ij)) on K's pattern, used in the predictor when enabled
+    this.Mc = csrClone(this.K);
+    this.Mc.values.fill(0);
+    const tpos = trianglePositions(g, this.K);
+    for (let t = 0; t < g.area.length; t++) for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
+      this.Mc.values[tpos[9 * t + 3 * a + b]] += (g.area[t] / 12) * (a === b ? 2 : 1);
+    }
+    this.consistent = o.consistentMass ?? false;
     this.Aorig = csrClone(this.K);
     for (let i = 0; i < n; i++) for (let k = this.Aorig.rowPtr[i]; k < this.Aorig.rowPtr[i + 1]; k++) {
-      this.Aorig.values[k] = o.nu * this.K.values[k] + (this.Aorig.colIdx[k] === i ? g.lumpedMass[i] / o.dt : 0);
+      this.Aorig.values[k] = o.nu * this.K.values[k] + (this.consistent ? this.Mc.values[k] / o.dt : this.Aorig.colIdx[k] === i ? g.lumpedMass[i] / o.dt : 0);
     }
     this.A = csrClone(this.Aorig);
     eliminateDirichlet(this.A, this.vFixed);
@@ -207,6 +220,7 @@ export class NsSolver {
       this.Lws = null;
     }
     this.tmp = new Float64Array(n);
+    this.uPrev = new Float64Array(2 * n);
     this.u = new Float64Array(2 * n);
     this.p = new Float64Array(n);
     this.conv = new Float64Array(2 * n);
@@ -257,6 +271,7 @@ export class NsSolver {
   step(): StepStats {
     const n = this.mesh.numNodes, dt = this.dt, g = this.geom;
     const m = g.lumpedMass;
+    this.uPrev.set(this.u);
     convection(g, this.u, this.nu, this.sd, this.nNow);
     const a = this.havePrev ? 1.5 : 1, b = this.havePrev ? -0.5 : 0;
     for (let k = 0; k < 2 * n; k++) this.conv[k] = a * this.nNow[k] + b * this.nPrev[k];
@@ -266,8 +281,11 @@ export class NsSolver {
     this.bc.velocity(this.time + dt, this.g);
     let vIt = 0;
     for (let d = 0; d < 2; d++) {
+      for (let i = 0; i < n; i++) this.gComp[i] = this.u[2 * i + d];
+      if (this.consistent) csrMatVec(this.Mc, this.gComp, this.tmp);
       for (let i = 0; i < n; i++) {
-        this.rhs[i] = (m[i] / dt) * this.u[2 * i + d] - this.conv[2 * i + d] + this.btp[2 * i + d];
+        const mu = this.consistent ? this.tmp[i] : m[i] * this.u[2 * i + d];
+        this.rhs[i] = mu / dt - this.conv[2 * i + d] + this.btp[2 * i + d];
         this.gComp[i] = this.g[2 * i + d];
         this.comp[i] = this.vFixed[i] ? this.g[2 * i + d] : this.u[2 * i + d];
       }
@@ -371,6 +389,12 @@ export class NsSolver {
         const c = K.colIdx[k];
         kx += K.values[k] * this.uStar[2 * c];
         ky += K.values[k] * this.uStar[2 * c + 1];
+        if (this.consistent) {
+          // consistent-mass acceleration of the neighbours (Mc shares K's pattern)
+          const w = this.Mc.values[k] / this.dt;
+          kx += (w * (this.uStar[2 * c] - this.uPrev[2 * c])) / this.nu;
+          ky += (w * (this.uStar[2 * c + 1] - this.uPrev[2 * c + 1])) / this.nu;
+        }
       }
       fx -= this.conv[2 * j] + this.nu * kx - this.btp[2 * j];
       fy -= this.conv[2 * j + 1] + this.nu * ky - this.btp[2 * j + 1];
