@@ -53,6 +53,10 @@ export async function main(argv: readonly string[], ctx?: CommandContext): Promi
       c.log(`gnnwb ${name}: ${err.name}: ${err.message}`);
       return err.exitCode;
     }
-    throw err;
+    // Anything else is a bug of ours, not bad input: one line by default, the trace on request.
+    if (process.env.GNNWB_DEBUG) throw err;
+    const msg = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    c.log(`gnnwb ${name}: internal error: ${msg} (set GNNWB_DEBUG=1 for the stack trace)`);
+    return 70; // EX_SOFTWARE
   }
 }
