@@ -16,7 +16,8 @@
  *   parse as numbers, else strings.
  * A plain XYZ comment line (no Properties) is read as `species:S:1:pos:R:3`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
 import { FileFormatError, ShapeError, describe } from '../util/errors.js';
 
 export interface XyzFrame {
@@ -193,7 +194,8 @@ export function readExtxyz(path: string): XyzFrame[] {
 
 /** Writes frames to an extended XYZ file (numbers with full double precision). */
 export function writeExtxyz(path: string, frames: readonly XyzFrame[]): void {
-  writeFileSync(path, formatExtxyz(frames));
+  // temp file + rename: a failed or killed write never leaves a half-written file in place
+  writeFileAtomic(path, formatExtxyz(frames));
 }
 
 /** Box lengths `[3]` of an orthorhombic `Lattice`, or throws a FileFormatError. */
