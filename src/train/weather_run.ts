@@ -43,6 +43,8 @@ export const weatherTrainConfigSchema = obj({
   usePrevious: bool({ default: false }),
   /** Longitude (sin/cos) among the grid and mesh static features. */
   absoluteLongitude: bool({ default: true }),
+  /** Warm start: take weights and normalisation from this checkpoint (same architecture); '' = fresh init. */
+  initFrom: str({ default: '' }),
   steps: num({ integer: true, min: 1, default: 3000 }),
   lr: num({ min: 1e-7, max: 1, default: 1e-3 }),
   /** Fraction of `steps` after which lr is multiplied by lrDecayFactor (1 = never). */
@@ -72,8 +74,8 @@ export function parseWeatherTrainConfig(raw: unknown): WeatherTrainConfig {
 
 /** Fields that change what is trained (the hash ignores paths, budget and rollout options). */
 export function weatherConfigHash(c: WeatherTrainConfig): string {
-  const { data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed } = c;
-  const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed });
+  const { data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, initFrom } = c;
+  const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, ...(initFrom ? { initFrom } : {}) });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -251,6 +253,16 @@ export async function runWeatherTraining(
     resume = { startStep: ck.state.step, losses: [...ck.state.losses], acc: ck.state.acc, accN: ck.state.accN };
     secondsBefore = ck.state.trainSeconds;
     log(`resuming from step ${ck.state.step}/${config.steps} (${config.checkpoint})`);
+  } else if (config.initFrom) {
+    const init = loadWeatherCheckpoint(config.initFrom, grid);
+    init.optimizer.dispose();
+    const a = init.state.config;
+    for (const k of ['meshLevel', 'latent', 'processorLayers', 'usePrevious', 'absoluteLongitude'] as const) {
+      if (a[k] !== config[k]) throw new ConfigError(k, `${String(a[k])} (as in initFrom ${config.initFrom})`, String(config[k]));
+    }
+    run = init.run;
+    secondsBefore = 0;
+    log(`warm start from ${config.initFrom} (step ${init.state.step}, ${init.state.trainSeconds.toFixed(0)} s of training)`);
   } else {
     run = buildWeatherModel(config, grid, opts.stats ?? weatherStats(trajs, ng));
     log(`new run: ${run.surrogate.params.numParams()} parameters, mesh level ${config.meshLevel} (${run.host.numMesh} nodes, ${run.host.m2m.senders.length} multimesh edges), ${run.host.g2m.senders.length} grid2mesh edges, grid ${grid.nLat}×${grid.nLon}`);
