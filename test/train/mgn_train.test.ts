@@ -26,6 +26,8 @@ describe('MeshGraphNet training', () => {
       saveMgnDataset(join(dir, 'd'), data);
       const back = loadMgnDataset(join(dir, 'd'));
       expect(back.mesh.numNodes).toBe(data.mesh.numNodes);
+      expect(Array.from(back.mesh.positions)).toEqual(Array.from(data.mesh.positions));
+      expect(Array.from(back.mesh.triangles)).toEqual(Array.from(data.mesh.triangles));
       expect(back.trajectories.length).toBe(3);
       expect(Array.from(back.trajectories[2].frames[5])).toEqual(Array.from(data.trajectories[2].frames[5]));
     } finally {
