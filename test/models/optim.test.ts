@@ -52,9 +52,12 @@ describe('adam', () => {
   it('fused, per-variable and tf.train.adam give the same trajectory', () => {
     const a = train(true, 20), b = train(false, 20), c = train('tfjs', 20);
     expect(a.losses[19]).toBeLessThan(a.losses[0] * 0.8);
+    // Same update rule, different float32 summation orders (fused concat vs per variable, and
+    // native kernels when selected): agree to 2e-4 relative over 20 steps.
+    const close = (x: number, y: number) => Math.abs(x - y) <= 2e-4 * Math.max(1, Math.abs(y));
     for (let i = 0; i < 20; i++) {
-      expect(a.losses[i]).toBeCloseTo(b.losses[i], 4);
-      expect(a.losses[i]).toBeCloseTo(c.losses[i], 4);
+      expect(close(a.losses[i], b.losses[i]), `step ${i}: fused ${a.losses[i]} vs per-variable ${b.losses[i]}`).toBe(true);
+      expect(close(a.losses[i], c.losses[i]), `step ${i}: fused ${a.losses[i]} vs tf.train.adam ${c.losses[i]}`).toBe(true);
     }
     for (const k of Object.keys(a.w)) {
       const d = a.w[k].data.reduce((mx, v, i) => Math.max(mx, Math.abs(v - c.w[k].data[i])), 0);
