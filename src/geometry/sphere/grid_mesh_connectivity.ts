@@ -73,7 +73,8 @@ export function grid2meshEdges(gridPoints: Float64Array, mesh: TriangularMesh, r
 
 /**
  * mesh2grid edges with barycentric weights: the containing triangle of each grid point.
- * Points on a shared edge or vertex go to the lowest-numbered containing face (deterministic).
+ * A point on a shared edge or vertex goes to the candidate face whose smallest barycentric weight
+ * is largest (ties within 1e-15: the lowest face id) — deterministic and robust to round-off.
  * @param gridPoints [numGrid, 3] unit vectors
  */
 export function mesh2gridEdges(gridPoints: Float64Array, mesh: TriangularMesh): Mesh2Grid {
