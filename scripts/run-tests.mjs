@@ -26,8 +26,12 @@ try {
   console.error(`run-tests: could not read ${out}: ${e.message}`);
   failed += 1;
 }
+// vitest can exit non-zero with every test passed (an unhandled error in a worker, a timeout
+// in its own RPC): count that as a failure so the closing line agrees with the exit code.
+const runnerError = r.status !== 0 && failed + fileErrors === 0 ? 1 : 0;
 console.log(`\ntest files: ${files}${fileErrors ? ` (${fileErrors} failed to load)` : ''}`);
-console.log(`${passed} passed, ${failed + fileErrors} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (runnerError) console.log(`vitest exited with status ${r.status} although no test failed (unhandled error above): counted as 1 failure`);
+console.log(`${passed} passed, ${failed + fileErrors + runnerError} failed${skipped ? `, ${skipped} skipped` : ''}`);
 if (passed === 0) {
   console.error('run-tests: no test passed — a run that finds no tests is a failure');
   process.exit(1);
