@@ -6,3 +6,4 @@ export * from './momentum.js';
 export * from './p1.js';
 export * from './positivity.js';
 export * from './projection.js';
+export * from './grid_flux.js';
