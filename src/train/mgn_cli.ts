@@ -8,7 +8,8 @@
  * - `gnnwb rollout cfg.json` with `kind: "fluid-mgn"`: loads the checkpoint, rolls out every
  *   held-out trajectory with and without the divergence-free projection, writes the metrics
  *   to `out` (default results/mgn.json) and the with/without comparison to `constraintsOut`
- *   (default results/constraints_mgn_projection.json).
+ *   (default results/constraints_mgn_projection.json); with `fieldsOut` also a field snapshot
+ *   (mesh, final-frame speed of solver and model, persistence RMSE over time) for reports.
  * - `gnnwb bench mgn` (mgn_bench.ts).
  *
  * ```json
@@ -28,7 +29,8 @@ import { meshGraphNet } from '../models/meshgraphnet.js';
 import { ConfigError, describe } from '../util/errors.js';
 import { loadCheckpoint } from './checkpoint_state.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, MGN_DATA_DEFAULTS, type MgnDataConfig, type MgnDataset } from './mgn_data.js';
-import { evaluateMgnTrajectory, mgnRotationError, type MgnTrajectoryMetrics } from './mgn_rollout.js';
+import { evaluateMgnTrajectory, mgnRotationError, rolloutMgn, type MgnTrajectoryMetrics } from './mgn_rollout.js';
+import { rmseSeries } from './rollout_metrics.js';
 import { trainMgn, validateMgnTrainConfig, type MgnRunMeta, type MgnTrainConfig } from './mgn_train.js';
 import './mgn_bench.js';
 import { momentumDemo } from './mgn_constraint_demos.js';
@@ -147,6 +149,25 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     rotationError: { anglesDeg: angles.map((a) => (a * 180) / Math.PI), relativeMaxError: rot, note: 'network output (normalised velocity change) on the first frame of the first held-out trajectory; not rotation-equivariant by construction' },
     note: 'RMSE over all nodes and both components (as cfd_eval.py). Wall times on a shared 2-core machine; solver and model timed in the same process.',
   });
+  if (typeof c.fieldsOut === 'string' && firstTest) {
+    // Field snapshot for reports (src/report): mesh, speed |u| at the last frame (solver and
+    // model, no projection), and persistence RMSE over time of the first held-out trajectory.
+    const roll = rolloutMgn(model, mesh, data, firstTest, { steps });
+    const T = roll.frames.length - 1;
+    const refT = firstTest.frames.slice(0, T + 1);
+    const speed = (u: ArrayLike<number>) => Array.from({ length: data.mesh.numNodes }, (_, i) => Number(Math.hypot(u[2 * i], u[2 * i + 1]).toPrecision(6)));
+    writeFileSync(c.fieldsOut, JSON.stringify({
+      format: 'gnnwb-mgn-fields',
+      uMax: firstTest.uMax,
+      frameDt: data.frameDt,
+      frame: T,
+      mesh: { x: Array.from(data.mesh.positions.filter((_, k) => k % 2 === 0), (v) => Number(v.toPrecision(7))), y: Array.from(data.mesh.positions.filter((_, k) => k % 2 === 1), (v) => Number(v.toPrecision(7))), triangles: Array.from(data.mesh.triangles) },
+      speed: { solver: speed(refT[T]), model: speed(roll.frames[T]) },
+      modelRmseOverTime: rmseSeries(roll.frames, refT, 2),
+      persistenceRmseOverTime: rmseSeries(refT.map(() => refT[0]), refT, 2),
+    }) + '\n');
+    ctx.log(`fields: ${c.fieldsOut}`);
+  }
   const cOut = typeof c.constraintsOut === 'string' ? c.constraintsOut : 'results/constraints_mgn_projection.json';
   writeJson(cOut, {
     demonstration: 'MeshGraphNets with and without the divergence-free projection (issue 9 (b))',
