@@ -7,11 +7,16 @@
  *   f_e = ψ([h_s, h_r, a_e]) − ψ([h_r, h_s, a_e])          (a_e: symmetric edge features, a_ē = a_e)
  *
  * so f_ē = −f_e holds *exactly* in floating point (x − y = −(y − x) in IEEE arithmetic), for
- * any weights of ψ. Summed over a symmetric edge set, Σ_e f_e = 0 up to summation rounding.
+ * any weights of ψ. Optional *antisymmetric* edge features b_e (b_ē = −b_e, e.g. the relative
+ * position x_r − x_s or velocity v_r − v_s) enter negated in the second half:
+ *
+ *   f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e])
+ *
+ * and the second term is exactly the first term of the reverse edge, so f_ē = −f_e still holds. Summed over a symmetric edge set, Σ_e f_e = 0 up to summation rounding.
  * Both halves go through ψ in one call (`[2E, K]` rows), so ψ runs once per layer.
  *
- * Shapes: h `[N, F]`, senders/receivers `[E]` int32, edgeSym `[E, K]` (optional),
- * ψ: `[M, 2F+K]` → `[M, D]`; result `[E, D]`.
+ * Shapes: h `[N, F]`, senders/receivers `[E]` int32, edgeSym `[E, K]` (optional), edgeAnti
+ * `[E, K']` (optional), ψ: `[M, 2F+K+K']` → `[M, D]`; result `[E, D]`.
  */
 import { tf } from '../../engine/tf.js';
 import { ValueError } from '../../util/errors.js';
@@ -46,42 +51,54 @@ export function reverseEdgeIndex(senders: Int32Array, receivers: Int32Array): In
   return rev;
 }
 
-/** f_e = ψ([h_s, h_r, a_e]) − ψ([h_r, h_s, a_e]); see the module doc. */
+/** ψ on the forward rows [h_s, h_r, a, b] stacked over the backward rows [h_r, h_s, a, −b]: [2E, D]. */
+function pairRows(psi: RowFunction, h: tf.Tensor2D, senders: tf.Tensor1D, receivers: tf.Tensor1D, edgeSym?: tf.Tensor2D, edgeAnti?: tf.Tensor2D): tf.Tensor2D {
+  const hs = gatherRows(h, senders); // [E, F]
+  const hr = gatherRows(h, receivers); // [E, F]
+  const fwd: tf.Tensor2D[] = [hs, hr];
+  const bwd: tf.Tensor2D[] = [hr, hs];
+  if (edgeSym) {
+    fwd.push(edgeSym);
+    bwd.push(edgeSym);
+  }
+  if (edgeAnti) {
+    fwd.push(edgeAnti);
+    bwd.push(tf.neg(edgeAnti));
+  }
+  // [2E, 2F+K+K'] → [2E, D]
+  return psi(tf.concat([tf.concat(fwd, 1), tf.concat(bwd, 1)], 0) as tf.Tensor2D);
+}
+
+/** f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]); see the module doc. */
 export function antisymmetricEdgeValues(
   psi: RowFunction,
   h: tf.Tensor2D,
   senders: tf.Tensor1D,
   receivers: tf.Tensor1D,
   edgeSym?: tf.Tensor2D,
+  edgeAnti?: tf.Tensor2D,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const E = senders.shape[0];
-    const hs = gatherRows(h, senders); // [E, F]
-    const hr = gatherRows(h, receivers); // [E, F]
-    const fwd = edgeSym ? tf.concat([hs, hr, edgeSym], 1) : tf.concat([hs, hr], 1); // [E, 2F+K]
-    const bwd = edgeSym ? tf.concat([hr, hs, edgeSym], 1) : tf.concat([hr, hs], 1); // [E, 2F+K]
-    const y = psi(tf.concat([fwd, bwd], 0) as tf.Tensor2D); // [2E, D]
+    const y = pairRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [2E, D]
     const D = y.shape[1];
     // [E, D]
     return tf.sub(tf.slice(y, [0, 0], [E, D]), tf.slice(y, [E, 0], [E, D])) as tf.Tensor2D;
   });
 }
 
-/** s_e = ψ([h_s, h_r, a_e]) + ψ([h_r, h_s, a_e]): a symmetric pair value (s_ē = s_e exactly). */
+/** s_e = ψ([h_s, h_r, a_e, b_e]) + ψ([h_r, h_s, a_e, −b_e]): symmetric (s_ē = s_e exactly). */
 export function symmetricEdgeValues(
   psi: RowFunction,
   h: tf.Tensor2D,
   senders: tf.Tensor1D,
   receivers: tf.Tensor1D,
   edgeSym?: tf.Tensor2D,
+  edgeAnti?: tf.Tensor2D,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const E = senders.shape[0];
-    const hs = gatherRows(h, senders);
-    const hr = gatherRows(h, receivers);
-    const fwd = edgeSym ? tf.concat([hs, hr, edgeSym], 1) : tf.concat([hs, hr], 1);
-    const bwd = edgeSym ? tf.concat([hr, hs, edgeSym], 1) : tf.concat([hr, hs], 1);
-    const y = psi(tf.concat([fwd, bwd], 0) as tf.Tensor2D); // [2E, D]
+    const y = pairRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [2E, D]
     const D = y.shape[1];
     // [E, D]; addition is commutative in IEEE, so s_ē = s_e exactly.
     return tf.add(tf.slice(y, [0, 0], [E, D]), tf.slice(y, [E, 0], [E, D])) as tf.Tensor2D;

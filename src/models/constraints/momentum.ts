@@ -8,7 +8,8 @@
  *
  * for any inputs and weights. Two constructions:
  *
- * - `'vector'`: f_e = ψ([h_s, h_r, a_e]) − ψ([h_r, h_s, a_e]) with ψ: `[·] → [D]`
+ * - `'vector'`: f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]) with ψ: `[·] → [D]`
+ *   (a: symmetric edge features, b: optional antisymmetric ones such as x_r − x_s)
  *   (conserves momentum; not rotation-equivariant unless the inputs make it so);
  * - `'radial'`: f_e = (ψ([h_s, h_r, a_e]) + ψ([h_r, h_s, a_e])) · (x_r − x_s), ψ: `[·] → [1]`
  *   (a central force: conserves linear *and* angular momentum, rotation-equivariant when h and a
@@ -43,6 +44,8 @@ export interface PairInputs {
   readonly receivers: tf.Tensor1D;
   readonly numNodes: number;
   readonly edgeSym?: tf.Tensor2D;
+  /** [E, K'] antisymmetric edge features (b_ē = −b_e, e.g. x_r − x_s, v_r − v_s); see antisymmetric.ts. */
+  readonly edgeAnti?: tf.Tensor2D;
   /** [E, D] x_r − x_s; required by 'radial'. */
   readonly relPos?: tf.Tensor2D;
 }
@@ -65,10 +68,10 @@ export function momentumConservingUpdate(options: MomentumOptions): (inputs: Pai
     tf.tidy(() => {
       let f: tf.Tensor2D;
       if (mode === 'vector') {
-        f = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym); // [E, D]
+        f = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti); // [E, D]
       } else {
         if (!x.relPos) throw new ValueError('relPos', "an [E, D] tensor for mode 'radial'", 'undefined');
-        const s = symmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym); // [E, 1]
+        const s = symmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti); // [E, 1]
         if (s.shape[1] !== 1) throw new ShapeError('psi output', "width 1 for mode 'radial'", `width ${s.shape[1]}`);
         f = tf.mul(s, x.relPos) as tf.Tensor2D; // [E, D]
       }
