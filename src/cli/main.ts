@@ -14,6 +14,7 @@ import '../sims/fluid/cli.js';
 import '../sims/weather/cli.js';
 import '../train/weather_cli.js';
 import '../train/mgn_cli.js';
+import '../train/constraint_demos_cli.js';
 
 const HELP_FLAGS = ['help', 'json', 'resume', 'force', 'quiet'];
 
