@@ -240,20 +240,44 @@ export function buildGraphCastGraph(grid: LatLonGrid, options: GraphCastGraphOpt
   };
 }
 
-/** The one boundary where a host graph becomes tensors; dispose with {@link disposeGraphCastGraph}. */
-export function graphCastTensors(g: GraphCastHostGraph): GraphCastGraph {
-  const set = (s: HostEdgeSet) => ({
-    senders: tf.tensor1d(s.senders, 'int32'),
-    receivers: tf.tensor1d(s.receivers, 'int32'),
-    features: tf.tensor2d(s.features, [s.senders.length, 4]),
+/**
+ * The one boundary where a host graph becomes tensors; dispose with {@link disposeGraphCastGraph}.
+ *
+ * `copies` > 1 builds a batch: `copies` disjoint copies of the graph (grid nodes of copy b are
+ * rows `b·Ng … (b+1)·Ng − 1` of the model's input, mesh nodes likewise), so one model call
+ * processes `copies` samples stacked along the rows (`[copies·Ng, F]`). The mesh features and
+ * edge features are repeated, the indices offset per copy; every copy is processed exactly as
+ * a single graph would be (no edges between copies).
+ */
+export function graphCastTensors(g: GraphCastHostGraph, copies = 1): GraphCastGraph {
+  if (!Number.isInteger(copies) || copies < 1) throw new ValueError('copies', 'a positive integer', String(copies));
+  const tile = (a: Float32Array): Float32Array => {
+    if (copies === 1) return a;
+    const out = new Float32Array(a.length * copies);
+    for (let b = 0; b < copies; b++) out.set(a, b * a.length);
+    return out;
+  };
+  const offset = (a: Int32Array, n: number): Int32Array => {
+    if (copies === 1) return a;
+    const out = new Int32Array(a.length * copies);
+    for (let b = 0; b < copies; b++) for (let k = 0; k < a.length; k++) out[b * a.length + k] = a[k] + b * n;
+    return out;
+  };
+  const set = (s: HostEdgeSet, ns: number, nr: number) => ({
+    // [copies·E]
+    senders: tf.tensor1d(offset(s.senders, ns), 'int32'),
+    receivers: tf.tensor1d(offset(s.receivers, nr), 'int32'),
+    // [copies·E, 4]
+    features: tf.tensor2d(tile(s.features), [copies * s.senders.length, 4]),
   });
   return {
-    numGrid: g.numGrid,
-    numMesh: g.numMesh,
-    meshFeatures: tf.tensor2d(g.meshFeatures, [g.numMesh, g.meshInDim]),
-    g2m: set(g.g2m),
-    m2m: set(g.m2m),
-    m2g: set(g.m2g),
+    numGrid: copies * g.numGrid,
+    numMesh: copies * g.numMesh,
+    // [copies·Nm, meshInDim]
+    meshFeatures: tf.tensor2d(tile(g.meshFeatures), [copies * g.numMesh, g.meshInDim]),
+    g2m: set(g.g2m, g.numGrid, g.numMesh),
+    m2m: set(g.m2m, g.numMesh, g.numMesh),
+    m2g: set(g.m2g, g.numMesh, g.numGrid),
   };
 }
 

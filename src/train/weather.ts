@@ -221,10 +221,31 @@ export interface WeatherTrainOptions {
   readonly shouldStop?: () => boolean;
   /** Step-decay of the learning rate: lr·factor from step `atStep` on (default: none). */
   readonly lrDecay?: { readonly atStep: number; readonly factor: number };
+  /**
+   * Linear warm-up then cosine decay (replaces `lrDecay` when given): see {@link weatherLr}.
+   */
+  readonly lrCosine?: { readonly warmupSteps: number; readonly totalSteps: number; readonly minFactor: number };
+  /** Samples per optimiser step, stacked as disjoint graph copies (default 1). `graph` must
+   * then hold `batchSize` copies ({@link graphCastTensors}(host, batchSize)). */
+  readonly batchSize?: number;
 }
 
-/** The learning rate at `step` under {@link WeatherTrainOptions.lrDecay}. */
-export function weatherLr(opts: Pick<WeatherTrainOptions, 'lr' | 'lrDecay'>, step: number): number {
+/**
+ * The learning rate at `step` (0-based: the rate of the step that makes update `step + 1`):
+ *
+ * - `lrCosine` {warmupSteps W, totalSteps S, minFactor m}: `lr·(step+1)/W` for step < W, then
+ *   `lr·(m + (1 − m)·½(1 + cos(π·(step − W)/(S − W))))`;
+ * - else `lrDecay` {atStep, factor}: `lr·factor` from `atStep` on;
+ * - else constant.
+ */
+export function weatherLr(opts: Pick<WeatherTrainOptions, 'lr' | 'lrDecay' | 'lrCosine'>, step: number): number {
+  const c = opts.lrCosine;
+  if (c) {
+    if (step < c.warmupSteps) return (opts.lr * (step + 1)) / c.warmupSteps;
+    const span = Math.max(1, c.totalSteps - c.warmupSteps);
+    const x = Math.min(1, (step - c.warmupSteps) / span);
+    return opts.lr * (c.minFactor + (1 - c.minFactor) * 0.5 * (1 + Math.cos(Math.PI * x)));
+  }
   return opts.lrDecay && step >= opts.lrDecay.atStep ? opts.lr * opts.lrDecay.factor : opts.lr;
 }
 
@@ -259,7 +280,8 @@ function drawSample(rng: Rng, trajs: readonly WeatherTrajectory[], unroll: numbe
 
 /**
  * Trains `s` on `trajs` (in place) and returns the loss curve (mean per log interval).
- * Samples (trajectory, start frame) uniformly with the seeded RNG; the loss is the
+ * Each step draws `batchSize` samples (trajectory, start frame) uniformly with the seeded RNG
+ * and stacks them as disjoint graph copies; the loss is the
  * area-weighted MSE of normalised increments, averaged over `unroll` autoregressive steps
  * (gradients flow through the unroll). With `usePrevious`, a start at frame 0 gets a zero
  * previous increment, exactly as a rollout from an initial state does.
@@ -276,17 +298,25 @@ export function trainWeather(
   state: WeatherTrainResume = {},
 ): { losses: { step: number; loss: number }[]; optimizer: Optimizer; stepsDone: number; stopped: boolean; acc: number; accN: number } {
   const ng = grid.nLat * grid.nLon;
-  if (graph.numGrid !== ng) throw new ShapeError('graph.numGrid', String(ng), String(graph.numGrid));
+  const B = opts.batchSize ?? 1;
+  if (!(Number.isInteger(B) && B >= 1)) throw new ValueError('batchSize', 'a positive integer', String(B));
+  if (graph.numGrid !== B * ng) throw new ShapeError('graph.numGrid', `${B * ng} (batchSize ${B} × ${ng} grid points)`, String(graph.numGrid), 'Build the graph with graphCastTensors(host, batchSize)');
   trajs.forEach((t, k) => checkTrajectory(t, ng, k));
   if (!(Number.isInteger(opts.unroll) && opts.unroll >= 1)) throw new ValueError('unroll', 'a positive integer', String(opts.unroll));
   const rng = new Rng(opts.seed).fork('weather-batches');
-  let optimizer = state.optimizer ?? adam({ lr: weatherLr(opts, state.startStep ?? 0) });
-  const weights = tf.tensor2d(areaWeights(grid), [ng, 1]);
+  // A passed-in optimiser may carry another step's rate: re-create it at the first step.
+  let lrNow = state.optimizer ? NaN : weatherLr(opts, state.startStep ?? 0);
+  let optimizer = state.optimizer ?? adam({ lr: lrNow });
+  // [B·Ng, 1] area weights, repeated per sample (the mean over rows averages the samples).
+  const w1 = areaWeights(grid);
+  const wB = new Float32Array(B * ng);
+  for (let b = 0; b < B; b++) wB.set(w1, b * ng);
+  const weights = tf.tensor2d(wB, [B * ng, 1]);
   const dStd = tf.tensor1d(s.stats.dStd);
   const dMean = tf.tensor1d(s.stats.dMean);
   const mean = tf.tensor1d(s.stats.mean);
   const std = tf.tensor1d(s.stats.std);
-  const zeros = tf.zeros([ng, C]) as tf.Tensor2D;
+  const zeros = tf.zeros([B * ng, C]) as tf.Tensor2D;
   const statics = trajs.map((t) => staticFeatures(grid, t.orography, s.stats, s.options.absoluteLongitude ?? true));
   const names = s.params.names();
   const vars = names.map((n) => s.params.variable(n));
@@ -297,27 +327,48 @@ export function trainWeather(
   const ckEvery = opts.checkpointEvery ?? 0;
   const start = state.startStep ?? 0;
   // Replay the RNG draws of steps already taken (exact resume).
-  for (let k = 0; k < start; k++) drawSample(rng, trajs, opts.unroll);
+  for (let k = 0; k < start * B; k++) drawSample(rng, trajs, opts.unroll);
   const usePrev = s.options.usePrevious;
   let step = start;
   let stopped = false;
   const snapshot = (): WeatherTrainSnapshot => ({ step, losses: [...losses], acc, accN, optimizer });
+  // Host staging buffers of one batch: [B·Ng, 3] states, [B·Ng, STATIC_DIM] statics.
+  const stageState = (samples: readonly { ti: number; f0: number }[], dt: number): Float32Array => {
+    const out = new Float32Array(B * ng * C);
+    samples.forEach(({ ti, f0 }, b) => out.set(trajs[ti].frames.subarray((f0 + dt) * ng * C, (f0 + dt + 1) * ng * C), b * ng * C));
+    return out;
+  };
   while (step < opts.steps) {
-    if (opts.lrDecay && step === opts.lrDecay.atStep && step > 0) {
+    const lrStep = weatherLr(opts, step);
+    if (lrStep !== lrNow) {
       // Same Adam moments, new rate (m, v and the step count do not depend on lr).
       const st = optimizer.getState();
       optimizer.dispose();
-      optimizer = adam({ lr: weatherLr(opts, step) });
+      optimizer = adam({ lr: lrStep });
       optimizer.setState(s.params, st);
+      lrNow = lrStep;
     }
-    const { ti, f0 } = drawSample(rng, trajs, opts.unroll);
-    const t = trajs[ti];
-    const frame = (f: number) => t.frames.subarray(f * ng * C, (f + 1) * ng * C);
-    const statT = tf.tensor2d(statics[ti], [ng, STATIC_DIM]);
+    const samples = Array.from({ length: B }, () => drawSample(rng, trajs, opts.unroll));
+    // With usePrevious, samples starting at frame 0 get a zero previous increment.
+    const prevMask = samples.map(({ f0 }) => usePrev && f0 > 0);
+    const anyPrev = prevMask.some((x) => x);
+    const stat = new Float32Array(B * ng * STATIC_DIM);
+    samples.forEach(({ ti }, b) => stat.set(statics[ti], b * ng * STATIC_DIM));
+    const statT = tf.tensor2d(stat, [B * ng, STATIC_DIM]);
+    const frame = (dt: number) => stageState(samples, dt);
+    const prevHost = (): Float32Array => {
+      // frame f0 − 1, or the current frame itself (zero increment) where f0 = 0
+      const out = new Float32Array(B * ng * C);
+      samples.forEach(({ ti, f0 }, b) => {
+        const f = prevMask[b] ? f0 - 1 : f0;
+        out.set(trajs[ti].frames.subarray(f * ng * C, (f + 1) * ng * C), b * ng * C);
+      });
+      return out;
+    };
     const lossFn = (): tf.Scalar => {
-      // State tensors in physical units [Ng, 3]
-      let cur = tf.tensor2d(frame(f0), [ng, C]);
-      let prev: tf.Tensor2D | null = usePrev && f0 > 0 ? tf.tensor2d(frame(f0 - 1), [ng, C]) : null;
+      // State tensors in physical units [B·Ng, 3]
+      let cur = tf.tensor2d(frame(0), [B * ng, C]);
+      let prev: tf.Tensor2D | null = anyPrev ? tf.tensor2d(prevHost(), [B * ng, C]) : null;
       let total: tf.Scalar = tf.scalar(0);
       for (let k = 0; k < opts.unroll; k++) {
         const parts: tf.Tensor2D[] = [tf.div(tf.sub(cur, mean), std) as tf.Tensor2D];
@@ -327,7 +378,7 @@ export function trainWeather(
         const inp = tf.concat(parts, 1) as tf.Tensor2D;
         // [Ng, 3] normalised increments
         const out = s.model(inp, graph);
-        const target = tf.div(tf.sub(tf.sub(tf.tensor2d(frame(f0 + k + 1), [ng, C]), cur), dMean), dStd);
+        const target = tf.div(tf.sub(tf.sub(tf.tensor2d(frame(k + 1), [B * ng, C]), cur), dMean), dStd);
         const l = tf.mean(tf.mul(tf.square(tf.sub(out, target)), weights)) as tf.Scalar;
         total = tf.add(total, l) as tf.Scalar;
         if (k + 1 < opts.unroll) {

@@ -16,10 +16,10 @@ import os from 'node:os';
 import { registerKind, type CommandContext } from '../cli/registry.js';
 import { progress } from '../cli/progress.js';
 import { initBackend } from '../engine/backend.js';
-import { datasetGrid, parseWeatherConfig, readWeatherDataset } from '../sims/weather/dataset.js';
+import { parseWeatherConfig, readWeatherDataset } from '../sims/weather/dataset.js';
 import { ConfigError } from '../util/errors.js';
 import { leadScorer, rolloutSurrogate, solverForecast, trajectoryFrames, type LeadTable } from './weather_eval.js';
-import { datasetTrajectories, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runWeatherTraining, weatherConfigHash } from './weather_run.js';
+import { datasetTrajectories, runGrid, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runWeatherTraining, weatherConfigHash } from './weather_run.js';
 
 async function trainKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const config = parseWeatherTrainConfig(raw);
@@ -50,10 +50,10 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const info = await initBackend();
   const ds = await readWeatherDataset(config.heldout);
   const dataConfig = parseWeatherConfig(ds.raw.manifest.config);
-  const grid = datasetGrid(ds);
+  const grid = runGrid(ds, config.gridStride);
   const { run, state } = loadWeatherCheckpoint(config.checkpoint, grid);
   if (state.configHash !== weatherConfigHash(config)) ctx.log(`note: checkpoint config hash ${state.configHash} differs from this config's ${weatherConfigHash(config)} (rolling out the checkpoint's model)`);
-  const trajs = datasetTrajectories(ds, config.rolloutTrajectories);
+  const trajs = datasetTrajectories(ds, config.rolloutTrajectories, config.gridStride);
   const leads = ds.framesPerTrajectory - 1;
   const clim = run.surrogate.stats.climatology;
   const model = leadScorer(grid, clim, leads, ds.sampleHours);
@@ -94,7 +94,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const upTo5d = m.leadHours.map((h, i) => [h, i] as const).filter(([h]) => h <= 120);
   const result = {
     benchmark: 'GraphCast-style surrogate of the shallow-water weather dataset: held-out rollouts from frame 0',
-    heldout: { path: config.heldout, seed: dataConfig.seed, trajectories: trajs.length, level: dataConfig.level, grid: `${ds.nLat}x${ds.nLon}`, sampleHours: ds.sampleHours, labels: ds.labels.slice(0, trajs.length) },
+    heldout: { path: config.heldout, seed: dataConfig.seed, trajectories: trajs.length, level: dataConfig.level, grid: `${grid.nLat}x${grid.nLon}`, datasetGrid: `${ds.nLat}x${ds.nLon}`, gridStride: config.gridStride, sampleHours: ds.sampleHours, labels: ds.labels.slice(0, trajs.length) },
     training: {
       data: config.data, configHash: state.configHash, seed: state.config.seed, steps: state.step, stepsPlanned: state.config.steps,
       finished: state.step >= state.config.steps, trainSeconds: state.trainSeconds, lr: state.config.lr, lrDecayAt: state.config.lrDecayAt, unroll: state.config.unroll,

@@ -18,15 +18,16 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { LatLonGrid } from '../geometry/sphere/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { buildGraphCastGraph, graphCastTensors, type GraphCastHostGraph } from '../models/graphcast_graph.js';
+import { buildGraphCastGraph, disposeGraphCastGraph, graphCastTensors, type GraphCastHostGraph } from '../models/graphcast_graph.js';
 import type { GraphCastGraph } from '../models/graphcast.js';
 import { adam, type Optimizer } from '../models/optim.js';
 import { bool, literal, num, obj, parseConfig, str, type SchemaOut } from '../config/schema.js';
 import { datasetGrid, readWeatherDataset, type WeatherDataset } from '../sims/weather/dataset.js';
+import { latLonGrid } from '../geometry/sphere/index.js';
 import { ConfigError, FileFormatError } from '../util/errors.js';
 import {
   C, makeWeatherSurrogate, trainWeather, weatherLr, weatherStats,
-  type WeatherStats, type WeatherSurrogate, type WeatherTrainSnapshot, type WeatherTrajectory,
+  type WeatherStats, type WeatherSurrogate, type WeatherTrainOptions, type WeatherTrainSnapshot, type WeatherTrajectory,
 } from './weather.js';
 
 export const weatherTrainConfigSchema = obj({
@@ -50,6 +51,14 @@ export const weatherTrainConfigSchema = obj({
   /** Fraction of `steps` after which lr is multiplied by lrDecayFactor (1 = never). */
   lrDecayAt: num({ min: 0, max: 1, default: 0.7 }),
   lrDecayFactor: num({ min: 1e-4, max: 1, default: 0.1 }),
+  /** 'step': ×lrDecayFactor after lrDecayAt·steps; 'cosine': linear warm-up over warmupSteps, then cosine decay to lr·lrMinFactor at `steps`. */
+  lrSchedule: str({ oneOf: ['step', 'cosine'], default: 'step' }),
+  warmupSteps: num({ integer: true, min: 0, default: 0 }),
+  lrMinFactor: num({ min: 0, max: 1, default: 0.01 }),
+  /** Samples per optimiser step (stacked as disjoint graph copies). */
+  batchSize: num({ integer: true, min: 1, max: 64, default: 1 }),
+  /** Use every gridStride-th latitude and longitude of the dataset's grid (2: 5° → 10°; the poles stay). */
+  gridStride: num({ integer: true, min: 1, max: 8, default: 1 }),
   /** Autoregressive steps in the loss. */
   unroll: num({ integer: true, min: 1, max: 40, default: 1 }),
   seed: num({ integer: true, min: 0, default: 0 }),
@@ -72,16 +81,50 @@ export function parseWeatherTrainConfig(raw: unknown): WeatherTrainConfig {
   return parseConfig(weatherTrainConfigSchema, raw);
 }
 
-/** Fields that change what is trained (the hash ignores paths, budget and rollout options). */
+/**
+ * Fields that change what is trained (the hash ignores paths, budget and rollout options).
+ * Fields added later enter the key only when they differ from their defaults, so configs
+ * written before them keep their hashes (and their checkpoints resume).
+ */
 export function weatherConfigHash(c: WeatherTrainConfig): string {
   const { data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, initFrom } = c;
-  const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, ...(initFrom ? { initFrom } : {}) });
+  const later = {
+    ...(c.lrSchedule !== 'step' ? { lrSchedule: c.lrSchedule, warmupSteps: c.warmupSteps, lrMinFactor: c.lrMinFactor } : {}),
+    ...(c.batchSize !== 1 ? { batchSize: c.batchSize } : {}),
+    ...(c.gridStride !== 1 ? { gridStride: c.gridStride } : {}),
+  };
+  const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, ...(initFrom ? { initFrom } : {}), ...later });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** Trajectories of a dataset as (h, u, v) frames `[T, Ng, 3]` + orography. */
-export function datasetTrajectories(ds: WeatherDataset, count = 0): WeatherTrajectory[] {
-  const ng = ds.nLat * ds.nLon;
+/**
+ * The grid a run uses: the dataset's grid, or with `stride` > 1 every stride-th latitude and
+ * longitude of it (5° with poles, stride 2 → the 10° grid with poles: 19 × 36). The dataset's
+ * latitude count − 1 and longitude count must be divisible by `stride`.
+ */
+export function runGrid(ds: WeatherDataset, stride = 1): LatLonGrid {
+  const g = datasetGrid(ds);
+  if (stride === 1) return g;
+  const poles = g.spec.poles ?? 'include';
+  if (poles !== 'include' || (g.nLat - 1) % stride !== 0 || g.nLon % stride !== 0) {
+    throw new ConfigError('gridStride', `a divisor of ${g.nLat - 1} and ${g.nLon} on a grid with poles`, `${stride} on a ${g.nLat}×${g.nLon} grid (poles ${poles})`);
+  }
+  return latLonGrid({ resolutionDeg: g.spec.resolutionDeg * stride, poles: 'include' });
+}
+
+/**
+ * Trajectories of a dataset as (h, u, v) frames `[T, Ng, 3]` + orography; with `stride` > 1
+ * sampled on {@link runGrid}(ds, stride) (every stride-th grid row and column, no averaging).
+ */
+export function datasetTrajectories(ds: WeatherDataset, count = 0, stride = 1): WeatherTrajectory[] {
+  const full = ds.nLat * ds.nLon;
+  const nLat = stride === 1 ? ds.nLat : (ds.nLat - 1) / stride + 1;
+  const nLon = ds.nLon / stride;
+  if (!Number.isInteger(nLat) || !Number.isInteger(nLon)) throw new ConfigError('gridStride', `a divisor of ${ds.nLat - 1} and ${ds.nLon}`, String(stride));
+  const ng = nLat * nLon;
+  // [Ng] index into the dataset's grid
+  const src = new Int32Array(ng);
+  for (let i = 0; i < nLat; i++) for (let j = 0; j < nLon; j++) src[i * nLon + j] = i * stride * ds.nLon + j * stride;
   const T = ds.framesPerTrajectory;
   const n = count > 0 ? Math.min(count, ds.numTrajectories) : ds.numTrajectories;
   const out: WeatherTrajectory[] = [];
@@ -89,15 +132,17 @@ export function datasetTrajectories(ds: WeatherDataset, count = 0): WeatherTraje
     // [T, Ng, 3]
     const frames = new Float32Array(T * ng * C);
     for (let f = 0; f < T; f++) {
-      const off = (k * T + f) * ng;
+      const off = (k * T + f) * full;
       const base = f * ng * C;
       for (let i = 0; i < ng; i++) {
-        frames[base + 3 * i] = ds.h[off + i];
-        frames[base + 3 * i + 1] = ds.u[off + i];
-        frames[base + 3 * i + 2] = ds.v[off + i];
+        frames[base + 3 * i] = ds.h[off + src[i]];
+        frames[base + 3 * i + 1] = ds.u[off + src[i]];
+        frames[base + 3 * i + 2] = ds.v[off + src[i]];
       }
     }
-    out.push({ frames, numFrames: T, orography: ds.topography.slice(k * ng, (k + 1) * ng) });
+    const orography = new Float32Array(ng);
+    for (let i = 0; i < ng; i++) orography[i] = ds.topography[k * full + src[i]];
+    out.push({ frames, numFrames: T, orography });
   }
   return out;
 }
@@ -172,8 +217,9 @@ export function buildWeatherModel(config: WeatherTrainConfig, grid: LatLonGrid, 
 /** Loads a checkpoint: model with its weights, the optimiser (lr of the saved step) and state. */
 export function loadWeatherCheckpoint(path: string, grid: LatLonGrid): { run: WeatherRunModel; state: WeatherCheckpointState; optimizer: Optimizer } {
   const ck = loadCheckpoint<WeatherCheckpointState>(path);
-  const st = ck.state;
-  if (st?.format !== 'gnnwb-weather-graphcast-1') throw new FileFormatError(path, "a 'gnnwb-weather-graphcast-1' checkpoint", `format ${JSON.stringify(st?.format)}`);
+  if (ck.state?.format !== 'gnnwb-weather-graphcast-1') throw new FileFormatError(path, "a 'gnnwb-weather-graphcast-1' checkpoint", `format ${JSON.stringify(ck.state?.format)}`);
+  // Configs saved before a field existed get its default (the stored hash is kept as is).
+  const st: WeatherCheckpointState = { ...ck.state, config: parseWeatherTrainConfig(ck.state.config) };
   const clim = ck.arrays.climatology.data as Float32Array;
   const run = buildWeatherModel(st.config, grid, { ...st.stats, climatology: new Float32Array(clim) });
   const P = ck.arrays.params.data as Float32Array;
@@ -199,7 +245,9 @@ export function loadWeatherCheckpoint(path: string, grid: LatLonGrid): { run: We
   return { run, state: st, optimizer };
 }
 
-function decayOf(c: WeatherTrainConfig): { lr: number; lrDecay?: { atStep: number; factor: number } } {
+/** The learning-rate schedule of a config (see {@link weatherLr}). */
+export function decayOf(c: WeatherTrainConfig): Pick<WeatherTrainOptions, 'lr' | 'lrDecay' | 'lrCosine'> {
+  if (c.lrSchedule === 'cosine') return { lr: c.lr, lrCosine: { warmupSteps: c.warmupSteps, totalSteps: c.steps, minFactor: c.lrMinFactor } };
   return { lr: c.lr, lrDecay: c.lrDecayAt < 1 ? { atStep: Math.round(c.lrDecayAt * c.steps), factor: c.lrDecayFactor } : undefined };
 }
 
@@ -234,8 +282,8 @@ export async function runWeatherTraining(
   if (!trajs || !grid) {
     if (!existsSync(config.data)) throw new ConfigError('data', 'an existing weather-swe dataset (run `gnnwb simulate` first)', JSON.stringify(config.data));
     const ds = await readWeatherDataset(config.data);
-    grid = datasetGrid(ds);
-    trajs = datasetTrajectories(ds);
+    grid = runGrid(ds, config.gridStride);
+    trajs = datasetTrajectories(ds, 0, config.gridStride);
   }
   const ng = grid.nLat * grid.nLon;
   const hash = weatherConfigHash(config);
@@ -268,6 +316,8 @@ export async function runWeatherTraining(
     log(`new run: ${run.surrogate.params.numParams()} parameters, mesh level ${config.meshLevel} (${run.host.numMesh} nodes, ${run.host.m2m.senders.length} multimesh edges), ${run.host.g2m.senders.length} grid2mesh edges, grid ${grid.nLat}×${grid.nLon}`);
   }
   const startStep = resume?.startStep ?? 0;
+  // The training graph: batchSize disjoint copies (the run's own graph stays single).
+  const trainGraph = config.batchSize > 1 ? graphCastTensors(run.host, config.batchSize) : run.graph;
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   // Train in chunks of `checkpointEvery` steps, yielding to the event loop between chunks
@@ -279,9 +329,9 @@ export async function runWeatherTraining(
   while (step < config.steps && !stop) {
     const chunkEnd = Math.min(config.steps, (Math.floor(step / config.checkpointEvery) + 1) * config.checkpointEvery);
     let here = step;
-    const r = trainWeather(run.surrogate, run.graph, grid, trajs, {
-      steps: config.steps, lr: config.lr, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
-      lrDecay: decayOf(config).lrDecay,
+    const r = trainWeather(run.surrogate, trainGraph, grid, trajs, {
+      steps: config.steps, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
+      ...decayOf(config), batchSize: config.batchSize,
       checkpointEvery: config.checkpointEvery,
       onProgress: (st, loss) => opts.onStep?.(st, loss),
       onCheckpoint: (snap) => saveWeatherCheckpoint(config.checkpoint, config, run.surrogate, snap, secondsBefore + seconds()),
@@ -296,6 +346,7 @@ export async function runWeatherTraining(
     await new Promise<void>((res) => setImmediate(res));
   }
   carry.optimizer?.dispose();
+  if (trainGraph !== run.graph) disposeGraphCastGraph(trainGraph);
   const state = loadCheckpoint<WeatherCheckpointState>(config.checkpoint).state;
   return { run, state, finished: step >= config.steps, resumedFrom: startStep };
 }

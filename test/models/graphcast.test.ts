@@ -220,6 +220,32 @@ describe('GraphCast-style model', () => {
     params.dispose();
   });
 
+  it('graphCastTensors(host, 3): one call on 3 stacked samples equals 3 single calls (disjoint copies)', () => {
+    const { model, params } = makeModel(5);
+    const xs = [0, 1, 2].map((k) => randomInputs(host.numGrid, 20 + k));
+    const single = xs.map((x) => run(model, host, x));
+    const g3 = graphCastTensors(host, 3);
+    expect(g3.numGrid).toBe(3 * host.numGrid);
+    expect(g3.m2m.senders.shape[0]).toBe(3 * host.m2m.senders.length);
+    const stacked = new Float32Array(3 * host.numGrid * IN);
+    xs.forEach((x, k) => stacked.set(x, k * x.length));
+    const x3 = tf.tensor2d(stacked, [3 * host.numGrid, IN]);
+    const y3 = model(x3, g3);
+    const out = y3.dataSync().slice() as Float32Array;
+    y3.dispose();
+    x3.dispose();
+    disposeGraphCastGraph(g3);
+    let err = 0;
+    single.forEach((y, k) => y.forEach((v, i) => (err = Math.max(err, Math.abs(v - out[k * y.length + i])))));
+    expect(err).toBeLessThan(1e-4 * Math.max(1, maxAbs(single[0])));
+    // The check can fail: the samples' outputs differ, so copies mixed up or sharing nodes
+    // would not match their single calls.
+    const mixed = single[0].some((v, i) => Math.abs(v - single[1][i]) > 1e-3);
+    expect(mixed).toBe(true);
+    expect(() => graphCastTensors(host, 0)).toThrow(/copies/);
+    params.dispose();
+  });
+
   it('gradients reach every parameter', () => {
     const { model, params } = makeModel(7);
     const g = graphCastTensors(host);

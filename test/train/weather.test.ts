@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +7,14 @@ import { initBackend } from '../../src/engine/backend.js';
 import { latLonGrid } from '../../src/geometry/sphere/index.js';
 import { adam } from '../../src/models/optim.js';
 import {
-  C, areaWeights, gridMass, oneStepLoss, scoreState, trainWeather, weatherStats, type WeatherTrajectory,
+  C, areaWeights, gridMass, oneStepLoss, scoreState, trainWeather, weatherLr, weatherStats, type WeatherTrajectory,
 } from '../../src/train/weather.js';
+import { graphCastTensors, disposeGraphCastGraph } from '../../src/models/graphcast_graph.js';
+import type { WeatherDataset } from '../../src/sims/weather/dataset.js';
 import { leadScorer } from '../../src/train/weather_eval.js';
 import {
-  buildWeatherModel, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runWeatherTraining, saveWeatherCheckpoint,
+  buildWeatherModel, datasetTrajectories, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runGrid, runWeatherTraining,
+  saveWeatherCheckpoint, weatherConfigHash,
 } from '../../src/train/weather_run.js';
 
 // Tiny problem: 30° grid with poles (7 × 12 = 84 points), multimesh level 1, latent 8.
@@ -191,6 +195,106 @@ describe('weather training', () => {
     disposeWeatherRun(rc1.run);
     const differs = Object.keys(wa).some((n) => wa[n].data.some((x, i) => x !== wc[n].data[i]));
     expect(differs).toBe(true);
+  }, 120_000);
+});
+
+describe('weather training options (session 2)', () => {
+  it('weatherLr: linear warm-up then cosine to lr·minFactor (hand-computed); step decay unchanged', () => {
+    const o = { lr: 1e-3, lrCosine: { warmupSteps: 4, totalSteps: 14, minFactor: 0.1 } };
+    expect(weatherLr(o, 0)).toBeCloseTo(2.5e-4, 12);
+    expect(weatherLr(o, 3)).toBeCloseTo(1e-3, 12);
+    expect(weatherLr(o, 4)).toBeCloseTo(1e-3, 12);
+    // halfway through the decay: 0.1 + 0.9·0.5 = 0.55
+    expect(weatherLr(o, 9)).toBeCloseTo(5.5e-4, 12);
+    expect(weatherLr(o, 14)).toBeCloseTo(1e-4, 12);
+    expect(weatherLr(o, 20)).toBeCloseTo(1e-4, 12);
+    expect(weatherLr({ lr: 1e-3, lrDecay: { atStep: 5, factor: 0.1 } }, 4)).toBe(1e-3);
+    expect(weatherLr({ lr: 1e-3, lrDecay: { atStep: 5, factor: 0.1 } }, 5)).toBeCloseTo(1e-4, 12);
+  });
+
+  it('configs without the new fields keep their hash (old checkpoints resume); new fields change it', () => {
+    const base = config({});
+    const key = JSON.stringify({ data: base.data, meshLevel: 1, latent: 8, processorLayers: 1, usePrevious: false, absoluteLongitude: true, steps: 6, lr: 3e-3, lrDecayAt: 0.5, lrDecayFactor: 0.5, unroll: 1, seed: 3 });
+    expect(weatherConfigHash(base)).toBe(createHash('sha256').update(key).digest('hex').slice(0, 16));
+    expect(weatherConfigHash(config({ batchSize: 2 }))).not.toBe(weatherConfigHash(base));
+    expect(weatherConfigHash(config({ gridStride: 2 }))).not.toBe(weatherConfigHash(base));
+    expect(weatherConfigHash(config({ lrSchedule: 'cosine' }))).not.toBe(weatherConfigHash(base));
+  });
+
+  it('datasetTrajectories with gridStride 2 samples every other row/column of the dataset grid (poles kept)', () => {
+    const g = latLonGrid({ resolutionDeg: 30 });
+    const ng = g.nLat * g.nLon;
+    const T = 2;
+    const f = (t: number, lat: number, lon: number, c: number) => 1000 * t + 10 * lat + lon / 10 + c / 100;
+    const h = new Float32Array(T * ng), u = new Float32Array(T * ng), v = new Float32Array(T * ng), topo = new Float32Array(ng);
+    for (let t = 0; t < T; t++) for (let i = 0; i < g.nLat; i++) for (let j = 0; j < g.nLon; j++) {
+      const k = t * ng + i * g.nLon + j;
+      h[k] = f(t, g.latDeg[i], g.lonDeg[j], 0);
+      u[k] = f(t, g.latDeg[i], g.lonDeg[j], 1);
+      v[k] = f(t, g.latDeg[i], g.lonDeg[j], 2);
+      if (t === 0) topo[i * g.nLon + j] = g.latDeg[i] + g.lonDeg[j];
+    }
+    const ds = { nLat: g.nLat, nLon: g.nLon, numTrajectories: 1, framesPerTrajectory: T, latDeg: g.latDeg, lonDeg: g.lonDeg, h, u, v, topography: topo } as unknown as WeatherDataset;
+    const coarse = runGrid(ds, 2);
+    expect([coarse.nLat, coarse.nLon, coarse.spec.resolutionDeg]).toEqual([4, 6, 60]);
+    expect(Array.from(coarse.latDeg)).toEqual([-90, -30, 30, 90]);
+    const [tr] = datasetTrajectories(ds, 0, 2);
+    const n2 = coarse.nLat * coarse.nLon;
+    for (let t = 0; t < T; t++) for (let i = 0; i < coarse.nLat; i++) for (let j = 0; j < coarse.nLon; j++) {
+      for (let c = 0; c < C; c++) expect(tr.frames[(t * n2 + i * coarse.nLon + j) * C + c]).toBeCloseTo(f(t, coarse.latDeg[i], coarse.lonDeg[j], c), 2);
+      expect(tr.orography[i * coarse.nLon + j]).toBe(coarse.latDeg[i] + coarse.lonDeg[j]);
+    }
+    // stride 1 is the dataset itself; a stride that does not divide the grid is refused
+    expect(datasetTrajectories(ds)[0].frames.length).toBe(T * ng * C);
+    expect(() => runGrid(ds, 4)).toThrow(/gridStride/);
+  });
+
+  it('a batch of 2 copies of the same sample trains exactly like batch 1 (disjoint graph copies)', () => {
+    const one = [{ ...TRAJS[0], numFrames: 2, frames: TRAJS[0].frames.slice(0, 2 * NG * C) }];
+    const c = config({});
+    const stats = weatherStats(one, NG);
+    const r1 = buildWeatherModel(c, GRID, stats);
+    const r2 = buildWeatherModel(c, GRID, stats);
+    const g2 = graphCastTensors(r2.host, 2);
+    const a = trainWeather(r1.surrogate, r1.graph, GRID, one, { steps: 3, lr: 3e-3, unroll: 1, seed: 0, logEvery: 1 });
+    const b = trainWeather(r2.surrogate, g2, GRID, one, { steps: 3, lr: 3e-3, unroll: 1, seed: 0, logEvery: 1, batchSize: 2 });
+    expect(() => trainWeather(r2.surrogate, r2.graph, GRID, one, { steps: 1, lr: 1e-3, unroll: 1, seed: 0, batchSize: 2 })).toThrow(/graph.numGrid/);
+    const wa = r1.surrogate.params.getWeights(), wb = r2.surrogate.params.getWeights();
+    let err = 0, moved = 0;
+    const w0 = buildWeatherModel(c, GRID, stats);
+    const wi = w0.surrogate.params.getWeights();
+    for (const n of Object.keys(wa)) wa[n].data.forEach((x, i) => {
+      err = Math.max(err, Math.abs(x - wb[n].data[i]));
+      moved = Math.max(moved, Math.abs(x - wi[n].data[i]));
+    });
+    a.losses.forEach((l, i) => expect(b.losses[i].loss).toBeCloseTo(l.loss, 4));
+    expect(err).toBeLessThan(1e-5);
+    // The check can fail: training moved the weights by far more than the tolerance.
+    expect(moved).toBeGreaterThan(1e-3);
+    for (const r of [a, b]) r.optimizer.dispose();
+    disposeGraphCastGraph(g2);
+    for (const r of [r1, r2, w0]) disposeWeatherRun(r);
+  }, 60_000);
+
+  it('resume with warm-up/cosine lr and batch 2 equals the uninterrupted run (bitwise)', async () => {
+    // checkpointEvery 3: the uninterrupted run carries its optimiser across a chunk boundary at
+    // step 3 (rate of step 2), the resumed one loads it from the checkpoint (rate of step 3) —
+    // both must train step 3 at the rate of step 3.
+    const over = { lrSchedule: 'cosine', warmupSteps: 2, lrMinFactor: 0.1, batchSize: 2, usePrevious: true, checkpointEvery: 3 };
+    const a = config({ ...over, checkpoint: join(dir, 'ca.ckpt') });
+    const ra = await runWeatherTraining(a, { trajectories: TRAJS, grid: GRID });
+    const wa = ra.run.surrogate.params.getWeights();
+    disposeWeatherRun(ra.run);
+    const b = config({ ...over, checkpoint: join(dir, 'cb.ckpt') });
+    const rb1 = await runWeatherTraining(b, { trajectories: TRAJS, grid: GRID, stopAtStep: 3 });
+    expect(rb1.state.step).toBe(3);
+    disposeWeatherRun(rb1.run);
+    const rb2 = await runWeatherTraining(b, { trajectories: TRAJS, grid: GRID });
+    expect(rb2.resumedFrom).toBe(3);
+    const wb = rb2.run.surrogate.params.getWeights();
+    disposeWeatherRun(rb2.run);
+    expect(rb2.state.losses).toEqual(ra.state.losses);
+    for (const name of Object.keys(wa)) expect(Array.from(wb[name].data), name).toEqual(Array.from(wa[name].data));
   }, 120_000);
 });
 
