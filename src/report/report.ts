@@ -10,21 +10,26 @@
  *   loss curves, rollout error vs time, conservation drift, equivariance error, field snapshots
  *   (particles / mesh colour map / map projection) and the performance table against peers.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { FileFormatError } from '../util/errors.js';
 import type { EnvironmentInfo } from '../cli/info.js';
 import { panelFigure, snapshotFigure, type Figure } from './figures.js';
 import { SECTIONS, type Panel, type RunMetrics, type RunTimings, type Timing } from './types.js';
+import type { RunSource } from './sources.js';
 
 const require = createRequire(import.meta.url);
 
 export interface ReportOptions {
-  /** Run folders (each holding metrics.json). */
-  readonly runs: readonly string[];
+  /**
+   * Runs: run folders (metrics.json, or an MD simulation folder), result files
+   * (`results/mgn.json`, `weather*.json`, `constraints_*.json`, `nbody_*.json`,
+   * `lj_potential.json`; kind detected from the contents), or explicit {@link RunSource}s.
+   */
+  readonly runs: readonly (string | RunSource)[];
   /** Output folder for metrics.json and report.html. */
   readonly out: string;
   readonly title?: string;
@@ -39,6 +44,8 @@ export interface ReportMetrics {
   readonly environment: Record<string, unknown>;
   readonly git: { readonly commit: string | null };
   readonly runs: readonly Omit<RunMetrics, 'snapshots'>[];
+  /** Optional sources that were absent (report configs: `optional: true`). */
+  readonly missing?: readonly string[];
 }
 
 /** Current git commit of the working tree (null outside a repository). */
@@ -89,10 +96,16 @@ function stableEnvironment(env: EnvironmentInfo): Record<string, unknown> {
 }
 
 /**
- * Loads a run folder for the report: its gnnwb `metrics.json`, or, for folders of other
- * producers, an adapter (MD simulation folders: src/report/adapters.ts).
+ * Loads a run for the report: a run folder's gnnwb `metrics.json`; an MD simulation folder
+ * (src/report/adapters.ts); a result file or an explicit source (src/report/sources.ts).
  */
-export async function loadRun(dir: string): Promise<{ dir: string; metrics: RunMetrics; timings: Timing[] }> {
+export async function loadRun(src: string | RunSource): Promise<{ dir: string; metrics: RunMetrics; timings: Timing[] }> {
+  if (typeof src !== 'string' || !isDirectory(src)) {
+    const { loadSource } = await import('./sources.js');
+    const r = await loadSource(typeof src === 'string' ? { type: 'auto', path: src } : src);
+    return { dir: typeof src === 'string' ? src : sourcePath(src), ...r };
+  }
+  const dir = src;
   const p = join(dir, 'metrics.json');
   const own = existsSync(p) && (() => {
     try {
@@ -108,10 +121,32 @@ export async function loadRun(dir: string): Promise<{ dir: string; metrics: RunM
   return { dir, metrics: readRunMetrics(dir), timings: readTimings(dir) };
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return true; // let readRunMetrics report the missing folder
+  }
+}
+
+/** The file or folder a source names (for messages). */
+export function sourcePath(s: RunSource): string {
+  return 'result' in s ? s.result : s.path;
+}
+
 /** Builds metrics.json and report.html in `opts.out`; returns the paths and the metrics. */
 export async function buildReport(opts: ReportOptions): Promise<{ metricsPath: string; htmlPath: string; metrics: ReportMetrics }> {
   const runs: { dir: string; metrics: RunMetrics; timings: Timing[] }[] = [];
-  for (const d of opts.runs) runs.push(await loadRun(d));
+  const missing: string[] = [];
+  for (const d of opts.runs) {
+    if (typeof d !== 'string' && d.optional && !existsSync(sourcePath(d))) {
+      missing.push(basename(sourcePath(d)));
+      continue;
+    }
+    runs.push(await loadRun(d));
+  }
+  const dup = runs.map((r) => r.metrics.run).find((n, i, a) => a.indexOf(n) !== i);
+  if (dup !== undefined) throw new FileFormatError(runs.find((r) => r.metrics.run === dup)!.dir, 'distinct run names in one report', `'${dup}' twice (give one source a "name")`);
   const env = opts.environment ?? (await (await import('../cli/info.js')).environmentInfo());
   const git = gitCommit();
   const title = opts.title ?? `gnnwb report: ${runs.map((r) => r.metrics.run).join(', ')}`;
@@ -130,8 +165,11 @@ export async function buildReport(opts: ReportOptions): Promise<{ metricsPath: s
       configHash: m.configHash,
       scalars: m.scalars,
       panels: m.panels,
+      ...(m.title ? { title: m.title } : {}),
       ...(m.provenance ? { provenance: m.provenance } : {}),
+      ...(m.notes?.length ? { notes: m.notes } : {}),
     })),
+    ...(missing.length ? { missing } : {}),
   };
   const metricsPath = join(opts.out, 'metrics.json');
   writeJsonAtomic(metricsPath, metrics);
@@ -157,44 +195,96 @@ function plotlySource(): string {
   return readFileSync(path, 'utf8').replaceAll('<!--', '\\x3C!--').replaceAll('</script', '<\\/script');
 }
 
-function renderHtml(metrics: ReportMetrics, runs: { dir: string; metrics: RunMetrics; timings: Timing[] }[], env: EnvironmentInfo, dirty: boolean | null): string {
-  const figures: { section: string; fig: Figure }[] = [];
+/** One plot in the page, with what groups it (section, run, row of side-by-side plots). */
+interface Placed {
+  readonly section: string;
+  readonly run: string;
+  readonly row?: string;
+  readonly note?: string;
+  readonly fig: Figure;
+}
+
+const SECTION_TITLES: Record<string, string> = {
+  loss: 'Training loss',
+  'rollout-error': 'Rollout error vs time',
+  conservation: 'Conservation drift',
+  equivariance: 'Equivariance error',
+  constraints: 'Physics-constraint demonstrations: without | with the constraint',
+  other: 'Other metrics',
+  snapshots: 'Field snapshots',
+};
+
+/** Plots in page order: sections, panel ids shared across runs, then snapshots per run. */
+function placeFigures(runs: readonly { metrics: RunMetrics }[]): Placed[] {
+  const placed: Placed[] = [];
   for (const section of SECTIONS) {
     // One chart per panel id, with every run that has it.
     const ids = [...new Set(runs.flatMap((r) => r.metrics.panels.filter((p) => p.section === section).map((p) => p.id)))];
     for (const id of ids) {
       const have = runs.flatMap((r) => r.metrics.panels.filter((p) => p.id === id).map((panel: Panel) => ({ run: r.metrics.run, panel })));
-      figures.push({ section, fig: panelFigure(have[0].panel, have) });
+      const only = have.length === 1 ? have[0] : null;
+      // Side by side: a run's panels with the same row; panels shared by several runs when
+      // every run puts them in the same row.
+      const sharedRow = have.every((h) => h.panel.row && h.panel.row === have[0].panel.row) ? have[0].panel.row : undefined;
+      const row = only ? (only.panel.row ? `${only.run}/${only.panel.row}` : undefined) : sharedRow ? `${have.map((h) => h.run).join('+')}/${sharedRow}` : undefined;
+      placed.push({ section, run: only?.run ?? '', row, note: have[0].panel.note, fig: panelFigure(have[0].panel, have) });
     }
   }
-  for (const r of runs) for (const s of r.metrics.snapshots) figures.push({ section: 'snapshots', fig: snapshotFigure({ ...s, id: `${r.metrics.run}-${s.id}`, title: runs.length > 1 ? `${r.metrics.run}: ${s.title}` : s.title }) });
-  const sectionTitle: Record<string, string> = {
-    loss: 'Training loss',
-    'rollout-error': 'Rollout error vs time',
-    conservation: 'Conservation drift',
-    equivariance: 'Equivariance error',
-    other: 'Other metrics',
-    snapshots: 'Field snapshots',
-  };
+  for (const r of runs) {
+    for (const s of r.metrics.snapshots) {
+      placed.push({ section: 'snapshots', run: r.metrics.run, row: s.row ? `${r.metrics.run}/${s.row}` : undefined, fig: snapshotFigure({ ...s, id: `${r.metrics.run}-${s.id}`, title: runs.length > 1 ? `${r.metrics.run}: ${s.title}` : s.title }) });
+    }
+  }
+  return placed;
+}
+
+function renderHtml(metrics: ReportMetrics, runs: { dir: string; metrics: RunMetrics; timings: Timing[] }[], env: EnvironmentInfo, dirty: boolean | null): string {
+  const figures = placeFigures(runs);
   const body: string[] = [];
   body.push(`<h1>${esc(metrics.title)}</h1>`);
   body.push(`<p class="muted">gnnwb ${esc(env.gnnwb)} · git ${esc(metrics.git.commit ?? 'unknown')}${dirty ? ' (working tree had uncommitted changes)' : ''} · backend ${esc(env.backend.name)} (${env.backend.threads} thread${env.backend.threads > 1 ? 's' : ''})</p>`);
-  body.push('<h2>Runs</h2><table><tr><th>run</th><th>domain</th><th>kind</th><th>seed</th><th>config hash</th></tr>');
-  for (const r of metrics.runs) body.push(`<tr><td>${esc(r.run)}</td><td>${esc(r.domain)}</td><td>${esc(r.kind)}</td><td>${r.seed}</td><td><code>${esc(r.configHash.slice(0, 23))}…</code></td></tr>`);
+  body.push('<h2>Runs</h2><table><tr><th>run</th><th>domain</th><th>kind</th><th>seed</th><th>config hash</th><th>what</th></tr>');
+  for (const r of metrics.runs) body.push(`<tr><td>${esc(r.run)}</td><td>${esc(r.domain)}</td><td>${esc(r.kind)}</td><td>${r.seed}</td><td><code>${esc(r.configHash.slice(0, 23))}…</code></td><td>${esc(r.title ?? '')}</td></tr>`);
   body.push('</table>');
-  const scalarNames = [...new Set(metrics.runs.flatMap((r) => Object.keys(r.scalars)))];
-  if (scalarNames.length) {
-    body.push(`<h2>Results</h2><table><tr><th>metric</th>${metrics.runs.map((r) => `<th>${esc(r.run)}</th>`).join('')}</tr>`);
-    for (const k of scalarNames) body.push(`<tr><td>${esc(k)}</td>${metrics.runs.map((r) => `<td class="num">${k in r.scalars ? fmt(r.scalars[k]) : '–'}</td>`).join('')}</tr>`);
+  if (metrics.missing?.length) body.push(`<p class="muted">Optional sources not found (not in this report): ${metrics.missing.map((m) => `<code>${esc(m)}</code>`).join(', ')}</p>`);
+  // Headline numbers: one table per domain (runs of a domain share metric names).
+  const domains = [...new Set(metrics.runs.map((r) => r.domain))];
+  if (metrics.runs.some((r) => Object.keys(r.scalars).length)) body.push('<h2>Results</h2>');
+  for (const d of domains) {
+    const rs = metrics.runs.filter((r) => r.domain === d && Object.keys(r.scalars).length);
+    const names = [...new Set(rs.flatMap((r) => Object.keys(r.scalars)))];
+    if (!names.length) continue;
+    if (domains.length > 1) body.push(`<h3>${esc(d)}</h3>`);
+    body.push(`<table><tr><th>metric</th>${rs.map((r) => `<th>${esc(r.run)}</th>`).join('')}</tr>`);
+    for (const k of names) body.push(`<tr><td>${esc(k)}</td>${rs.map((r) => `<td class="num">${k in r.scalars ? fmt(r.scalars[k]) : '–'}</td>`).join('')}</tr>`);
     body.push('</table>');
   }
+  const noted = metrics.runs.filter((r) => r.notes?.length);
+  if (noted.length) {
+    body.push('<h2>Notes</h2><ul class="notes">');
+    for (const r of noted) for (const n of r.notes!) body.push(`<li><b>${esc(r.run)}</b>: ${esc(n)}</li>`);
+    body.push('</ul>');
+  }
   let current = '';
-  for (const { section, fig } of figures) {
+  let currentRun = '';
+  for (let i = 0; i < figures.length; ) {
+    const { section, run, row } = figures[i];
     if (section !== current) {
-      body.push(`<h2>${esc(sectionTitle[section] ?? section)}</h2>`);
+      body.push(`<h2>${esc(SECTION_TITLES[section] ?? section)}</h2>`);
       current = section;
+      currentRun = '';
     }
-    body.push(`<div class="plot" id="plot-${esc(fig.id)}" data-figure="${esc(fig.id)}"></div>`);
+    if ((section === 'constraints' || section === 'snapshots') && run && run !== currentRun) {
+      const title = runs.find((r) => r.metrics.run === run)?.metrics.title;
+      body.push(`<h3>${esc(run)}${title ? `: ${esc(title)}` : ''}</h3>`);
+      currentRun = run;
+    }
+    // Consecutive plots of one row are drawn side by side.
+    let j = i + 1;
+    while (row && j < figures.length && figures[j].row === row && figures[j].section === section) j++;
+    const cell = (f: Placed) => `<div class="cell"><div class="plot" id="plot-${esc(f.fig.id)}" data-figure="${esc(f.fig.id)}"></div>${f.note ? `<p class="muted">${esc(f.note)}</p>` : ''}</div>`;
+    body.push(j - i > 1 ? `<div class="row">${figures.slice(i, j).map(cell).join('')}</div>` : cell(figures[i]));
+    i = j;
   }
   const timings = runs.flatMap((r) => r.timings.map((t) => ({ run: r.metrics.run, ...t })));
   body.push('<h2>Performance against peers</h2>');
@@ -219,7 +309,8 @@ function renderHtml(metrics: ReportMetrics, runs: { dir: string; metrics: RunMet
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;font-size:14px}
-td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#777;font-size:13px}.plot{margin-bottom:1em}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#777;font-size:13px}.plot{margin-bottom:0.5em}
+.row{display:flex;gap:12px}.row>.cell{flex:1 1 0;min-width:0}.notes li{font-size:13px;margin:2px 0}
 </style>
 <script>${plotlySource()}</script>
 </head><body>

@@ -17,7 +17,7 @@ export interface Series {
 }
 
 /** Sections a chart can belong to (the report orders them this way). */
-export const SECTIONS = ['loss', 'rollout-error', 'conservation', 'equivariance', 'other'] as const;
+export const SECTIONS = ['loss', 'rollout-error', 'conservation', 'equivariance', 'constraints', 'other'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** A line chart: loss curves, rollout error vs time, conservation drift, equivariance error. */
@@ -28,6 +28,12 @@ export interface Panel {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly logY?: boolean;
+  /** Fixed y range (log10 of the bounds when `logY`), e.g. shared by panels shown side by side. */
+  readonly yRange?: readonly [number, number];
+  /** Panels of one run with the same `row` are drawn side by side (e.g. without | with). */
+  readonly row?: string;
+  /** One line under the chart (caveats, what the baseline is). */
+  readonly note?: string;
   readonly series: readonly Series[];
 }
 
@@ -43,6 +49,7 @@ export interface ParticleSnapshot {
   readonly numParticles: number;
   /** Per-particle colour value (e.g. charge), [n]. */
   readonly color?: readonly number[];
+  readonly row?: string;
 }
 
 /** A scalar field on a 2D triangle mesh (fluids): node coordinates and values. */
@@ -57,9 +64,17 @@ export interface MeshSnapshot {
   /** [numTriangles, 3] flat node indices (drawn as edges when given). */
   readonly triangles?: readonly number[];
   readonly colorLabel?: string;
+  /** Fixed colour range, e.g. shared by a reference and a prediction snapshot. */
+  readonly colorRange?: readonly [number, number];
+  /** Snapshots of one run with the same `row` are drawn side by side. */
+  readonly row?: string;
 }
 
-/** A scalar field on the sphere (weather): values at latitude/longitude points, in degrees. */
+/**
+ * A scalar field on the sphere (weather): values at latitude/longitude points, in degrees.
+ * Drawn as an equirectangular heatmap when the points form a full lat × lon grid, otherwise as
+ * coloured markers on lon/lat axes (no `scattergeo`: it fetches map data from the network).
+ */
 export interface SphereSnapshot {
   readonly type: 'sphere';
   readonly id: string;
@@ -68,6 +83,8 @@ export interface SphereSnapshot {
   readonly lon: readonly number[];
   readonly value: readonly number[];
   readonly colorLabel?: string;
+  readonly colorRange?: readonly [number, number];
+  readonly row?: string;
 }
 
 export type Snapshot = ParticleSnapshot | MeshSnapshot | SphereSnapshot;
@@ -76,6 +93,8 @@ export type Snapshot = ParticleSnapshot | MeshSnapshot | SphereSnapshot;
 export interface RunMetrics {
   readonly format: 'gnnwb-run-metrics';
   readonly run: string;
+  /** What the run is, in a line (e.g. a demonstration's name); optional. */
+  readonly title?: string;
   /** `md`, `fluid`, `weather`, … */
   readonly domain: string;
   /** The config kind(s) that produced it. */
@@ -88,6 +107,8 @@ export interface RunMetrics {
   readonly snapshots: readonly Snapshot[];
   /** Dataset manifests' config hashes and other provenance. */
   readonly provenance?: Readonly<Record<string, string>>;
+  /** Caveats shown with the run (what the source lacks, what a baseline means). */
+  readonly notes?: readonly string[];
 }
 
 /** One timing, optionally against a peer measured in the same run. */

@@ -7,6 +7,14 @@ import type { RunMetrics, RunTimings } from '../../src/report/types.js';
 import { FileFormatError } from '../../src/util/errors.js';
 import { main } from '../../src/cli/main.js';
 import { browserUnavailable, checkReportInBrowser } from './browser.js';
+import { loadReportConfig } from '../../src/report/sources.js';
+import { mgnResultRun, weatherResultRun, nbodyResultRun, ljResultRun, mgnCompanionsBeside } from '../../src/report/results.js';
+import { constraintsResultRun, variantKeys } from '../../src/report/constraints.js';
+import { snapshotFigure } from '../../src/report/figures.js';
+
+const ALL = 'reports/all.json';
+const results = (f: string) => join('results', f);
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 let dir: string;
 
@@ -116,6 +124,120 @@ describe('report', () => {
     expect(existsSync(join(dir, 'badrep', 'report.html'))).toBe(false);
   });
 
+  it('fluid result (results/mgn.json + companions): numbers as in the files, persistence over time, mesh snapshot side by side', () => {
+    const src = readJson(results('mgn.json'));
+    const { metrics: m, timings } = mgnResultRun(results('mgn.json'), mgnCompanionsBeside(results('mgn.json')));
+    const h = src.heldOut[0];
+    expect(m.domain).toBe('fluid');
+    expect(m.scalars.rollout50Rmse).toBe(Number(h.rollout50Rmse.toPrecision(9)));
+    expect(m.scalars['persistence.rollout50Rmse']).toBe(Number(h.persistence.rollout50Rmse.toPrecision(9)));
+    const rmse = m.panels.find((p) => p.id === 'mgn-rmse')!;
+    expect(rmse.series.map((s) => s.name)).toEqual(['model', 'persistence']);
+    // Persistence RMSE over time from the field file reproduces the rollout-50 scalar of mgn.json.
+    const pers = rmse.series[1].y.slice(1, 51);
+    expect(Math.sqrt(pers.reduce((a, v) => a + v * v, 0) / 50)).toBeCloseTo(h.persistence.rollout50Rmse, 6);
+    expect(m.panels.map((p) => p.id)).toEqual(expect.arrayContaining(['mgn-ke', 'mgn-div', 'mgn-rotation', 'mgn-loss']));
+    expect(m.snapshots.map((s) => s.type)).toEqual(['mesh2d', 'mesh2d']);
+    const [a, b] = m.snapshots as unknown as { x: number[]; value: number[]; colorRange: number[]; row: string }[];
+    expect(a.x.length).toBe(src.mesh.nodes);
+    expect(a.colorRange).toEqual(b.colorRange);
+    expect(a.row).toBe(b.row);
+    const solverT = timings.find((t) => t.peer?.name.startsWith('NS solver'))!;
+    expect(solverT.peer!.value / solverT.value).toBeCloseTo(h.speedup, 9);
+    expect(timings.some((t) => t.peer?.name.startsWith('PyTorch'))).toBe(true);
+    // A training summary of another run is not drawn as this run's loss curve.
+    const other = join(dir, 'mgn_train_other.json');
+    writeFileSync(other, JSON.stringify({ ...readJson(results('mgn_train.json')), steps: 7 }));
+    const r2 = mgnResultRun(results('mgn.json'), { train: other });
+    expect(r2.metrics.panels.some((p) => p.section === 'loss')).toBe(false);
+    expect(r2.metrics.notes!.join(' ')).toMatch(/another training run/);
+    expect(r2.metrics.notes!.join(' ')).toMatch(/no field file/);
+  });
+
+  it('weather result: lat-weighted RMSE, ACC and mass drift vs lead with persistence and coarse solver; heatmap, never scattergeo', async () => {
+    const src = readJson(results('weather.json'));
+    const { metrics: m, timings } = await weatherResultRun(results('weather.json'));
+    const rh = m.panels.find((p) => p.id === 'wx-rmse-h')!;
+    expect(rh.series.map((s) => s.name)).toEqual(['model', 'persistence', 'coarse solver (level 3)']);
+    expect(rh.series[0].y[3]).toBe(Number(src.metrics.model.rmseH[3].toPrecision(9)));
+    expect(m.scalars['model.rmseH@24h']).toBe(Number(src.metrics.model.rmseH[src.metrics.model.leadHours.indexOf(24)].toPrecision(9)));
+    expect(m.panels.find((p) => p.id === 'wx-mass')!.series.length).toBe(3);
+    expect(m.panels.find((p) => p.id === 'wx-acc-h')).toBeDefined();
+    expect(timings[0].peer!.value / timings[0].value).toBeCloseTo(src.timing.speedupModelVsReference, 9);
+    expect(m.notes!.join(' ')).toMatch(/no history/); // loss curve: only first/last recorded
+    // A writer-provided snapshot on a full lat-lon grid → an equirectangular heatmap.
+    const lat = [-60, 0, 60], lon = [-120, 0, 120, 180];
+    const f = join(dir, 'wx_snap.json');
+    writeFileSync(f, JSON.stringify({ ...src, snapshot: { lat, lon, leadHours: 24, h: { truth: lat.flatMap((a) => lon.map((b) => a + b)), model: lat.flatMap((a) => lon.map((b) => a - b)) } } }));
+    const w = await weatherResultRun(f);
+    expect(w.metrics.snapshots.length).toBe(2);
+    const fig = snapshotFigure(w.metrics.snapshots[0]);
+    expect(fig.data[0].type).toBe('heatmap');
+    expect((fig.data[0].z as number[][])[2][1]).toBe(60 + 0); // z[lat index][lon index]
+    expect(JSON.stringify(fig)).not.toMatch(/scattergeo/);
+  });
+
+  it('constraint demos: without | with side by side on one y range, from the files as they are', () => {
+    const a = constraintsResultRun(results('constraints_momentum.json'));
+    const src = readJson(results('constraints_momentum.json'));
+    const row = a.metrics.panels.filter((p) => p.section === 'constraints');
+    expect(row.length).toBe(2);
+    expect(row[0].title).toMatch(/^plain/); // "without" first
+    expect(row[1].title).toMatch(/^conserving/);
+    expect(row[0].row).toBe(row[1].row);
+    expect(row[0].yRange).toEqual(row[1].yRange);
+    expect(row[0].logY).toBe(true); // 9.8 vs 1e-8: log scale
+    expect(a.metrics.scalars['plain.maxAbsDrift']).toBe(Number(src.plain.maxAbsDrift.toPrecision(9)));
+    const b = constraintsResultRun(results('constraints_mgn_projection.json'));
+    const div = b.metrics.panels.filter((p) => p.id.includes('rmsDivergence'));
+    expect(div.map((p) => p.series.map((s) => s.name))).toEqual([['without', 'solver'], ['with', 'solver']]);
+    // A demo (c)-like file: variants found by shared keys, x from leadHours.
+    const c = join(dir, 'constraints_c.json');
+    writeFileSync(c, JSON.stringify({ demonstration: 'flux demo', leadHours: [6, 12, 18], noFlux: { massDrift: [1e-3, 2e-3, 3e-3], rmseH: [1, 2, 3] }, flux: { massDrift: [1e-16, 0, -1e-16], rmseH: [1, 2.5, 3] }, persistence: { rmseH: [2, 3, 4] }, training: { config: { seed: 5 } } }));
+    const m = constraintsResultRun(c).metrics;
+    expect(variantKeys(readJson(c))).toEqual(['noFlux', 'flux', 'persistence']);
+    const mass = m.panels.filter((p) => p.id.includes('massDrift'));
+    expect(mass.map((p) => p.series[0].name)).toEqual(['noFlux', 'flux']);
+    expect(mass[0].series[0].x).toEqual([6, 12, 18]);
+    expect(mass[0].logY).toBe(false); // signed values: linear, shared range
+    const rmse = m.panels.filter((p) => p.id.includes('rmseH'));
+    expect(rmse.map((p) => p.series.map((s) => s.name))).toEqual([['noFlux', 'persistence'], ['flux', 'persistence']]);
+    expect(m.seed).toBe(5);
+    writeFileSync(c, JSON.stringify({ plain: { drift: [0, 1] } }));
+    expect(() => constraintsResultRun(c)).toThrow(/'demonstration'/);
+  });
+
+  it(`the combined report config (${ALL}) is reproducible: same config ⇒ identical metrics.json`, async () => {
+    const cfg = loadReportConfig(ALL);
+    const r1 = await buildReport({ runs: cfg.runs, out: join(dir, 'all1'), title: cfg.title });
+    const r2 = await buildReport({ runs: cfg.runs, out: join(dir, 'all2'), title: cfg.title });
+    expect(readFileSync(r2.metricsPath, 'utf8')).toBe(readFileSync(r1.metricsPath, 'utf8'));
+    const m = r1.metrics;
+    expect(m.runs.map((r) => r.domain)).toEqual(expect.arrayContaining(['md', 'fluid', 'weather', 'constraints']));
+    expect(m.runs.filter((r) => r.domain === 'constraints').length).toBeGreaterThanOrEqual(2);
+    for (const r of m.runs) expect(r.provenance?.resultSha256, r.run).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(m)).not.toMatch(new RegExp(process.cwd().replace(/[/\\]/g, '.'))); // no absolute paths
+  }, 120_000);
+
+  it('report configs: bad fields → exit 78 with expected/got; a missing non-optional file → exit 66; optional ones are listed', async () => {
+    const bad = join(dir, 'bad-report.json');
+    writeFileSync(bad, JSON.stringify({ out: 'x', runs: [{ type: 'fluid', result: 'a.json' }] }));
+    const log: string[] = [];
+    expect(await main(['report', '--config', bad], { out: () => {}, log: (l) => log.push(l) })).toBe(78);
+    expect(log.join('\n')).toMatch(/runs\[0\]/);
+    writeFileSync(bad, JSON.stringify({ out: 'rep', runs: [{ type: 'constraints', result: 'nope.json' }] }));
+    expect(await main(['report', '--config', bad], { out: () => {}, log: () => {} })).toBe(66);
+    writeFileSync(bad, JSON.stringify({ out: 'rep-opt', runs: [{ type: 'constraints', result: join(process.cwd(), results('constraints_momentum.json')) }, { type: 'constraints', result: 'nope.json', optional: true }] }));
+    expect(await main(['report', '--config', bad], { out: () => {}, log: () => {} })).toBe(0);
+    expect(readJson(join(dir, 'rep-opt', 'metrics.json')).missing).toEqual(['nope.json']);
+    // Result files as positional arguments: kind detected from the contents.
+    const outs: string[] = [];
+    expect(await main(['report', results('nbody_linear.json'), results('lj_potential.json'), '--out', join(dir, 'pos')], { out: (l) => outs.push(l), log: () => {} })).toBe(0);
+    expect(readJson(join(dir, 'pos', 'metrics.json')).runs.map((r: { kind: string }) => r.kind)).toEqual(['nbody-linear', 'lj-potential']);
+    expect(nbodyResultRun(results('nbody_egnn.json')).metrics.panels[0].series.map((s) => s.name)).toEqual(['egnn train', 'egnn val', 'egnn test']);
+    expect(ljResultRun(results('lj_potential.json')).metrics.panels.map((p) => p.id)).toEqual(['lj-energy', 'lj-gr']);
+  });
+
   const why = browserUnavailable();
   it.skipIf(why !== null)(`renders every plot in headless Chromium with no console errors and no network${why ? ` — SKIPPED: ${why}` : ''}`, async () => {
     const a = syntheticRun('c', 1);
@@ -133,4 +255,23 @@ describe('report', () => {
     }
     expect(page.plots.find((p) => p.id === 'loss')!.traces).toBe(2); // one line per run
   }, 180_000);
+
+  it.skipIf(why !== null)(`the combined report (${ALL}: fluid, weather, constraint demos, MD) renders every plot in headless Chromium${why ? ` — SKIPPED: ${why}` : ''}`, async () => {
+    const cfg = loadReportConfig(ALL);
+    const r = await buildReport({ runs: cfg.runs, out: join(dir, 'all3'), title: cfg.title });
+    const page = await checkReportInBrowser(r.htmlPath, process.env.GNNWB_SCREENSHOT_ALL ?? join(dir, 'all3', 'screenshot.png'));
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.requests).toEqual([]);
+    const figs = JSON.parse(readFileSync(r.htmlPath, 'utf8').match(/<script type="application\/json" id="gnnwb-figures">(.*?)<\/script>/s)![1]) as Record<string, { data: { type: string }[] }>;
+    const expected = new Set(Object.keys(figs));
+    expect(Object.values(figs).flatMap((f) => f.data.map((d) => d.type)).filter((t) => t !== 'scatter' && t !== 'heatmap')).toEqual([]); // no WebGL, no scattergeo
+    expect(page.plots.length).toBe(expected.size);
+    for (const id of ['mgn-rmse', 'mgn-ke', 'mgn-div', 'wx-rmse-h', 'wx-acc-h', 'wx-mass', 'mgn-mgn-speed-solver', 'mgn-mgn-speed-model']) expect(page.plots.map((p) => p.id), id).toContain(id);
+    expect(page.plots.filter((p) => p.id.startsWith('constraints_')).length).toBeGreaterThanOrEqual(6);
+    for (const p of page.plots) {
+      expect(p.hasSvg, p.id).toBe(true);
+      expect(p.traces, p.id).toBe(p.expected);
+      expect(p.traces, p.id).toBeGreaterThan(0);
+    }
+  }, 240_000);
 });
