@@ -243,8 +243,9 @@ function renderHtml(metrics: ReportMetrics, runs: { dir: string; metrics: RunMet
   const body: string[] = [];
   body.push(`<h1>${esc(metrics.title)}</h1>`);
   body.push(`<p class="muted">gnnwb ${esc(env.gnnwb)} · git ${esc(metrics.git.commit ?? 'unknown')}${dirty ? ' (working tree had uncommitted changes)' : ''} · backend ${esc(env.backend.name)} (${env.backend.threads} thread${env.backend.threads > 1 ? 's' : ''})</p>`);
-  body.push('<h2>Runs</h2><table><tr><th>run</th><th>domain</th><th>kind</th><th>seed</th><th>config hash</th><th>what</th></tr>');
-  for (const r of metrics.runs) body.push(`<tr><td>${esc(r.run)}</td><td>${esc(r.domain)}</td><td>${esc(r.kind)}</td><td>${r.seed}</td><td><code>${esc(r.configHash.slice(0, 23))}…</code></td><td>${esc(r.title ?? '')}</td></tr>`);
+  const what = metrics.runs.some((r) => r.title);
+  body.push(`<h2>Runs</h2><table><tr><th>run</th><th>domain</th><th>kind</th><th>seed</th><th>config hash</th>${what ? '<th>what</th>' : ''}</tr>`);
+  for (const r of metrics.runs) body.push(`<tr><td>${esc(r.run)}</td><td>${esc(r.domain)}</td><td>${esc(r.kind)}</td><td>${r.seed}</td><td><code>${esc(r.configHash.slice(0, 23))}…</code></td>${what ? `<td>${esc(r.title ?? '')}</td>` : ''}</tr>`);
   body.push('</table>');
   if (metrics.missing?.length) body.push(`<p class="muted">Optional sources not found (not in this report): ${metrics.missing.map((m) => `<code>${esc(m)}</code>`).join(', ')}</p>`);
   // Headline numbers: one table per domain (runs of a domain share metric names).

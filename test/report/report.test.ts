@@ -180,7 +180,7 @@ describe('report', () => {
   it('constraint demos: without | with side by side on one y range, from the files as they are', () => {
     const a = constraintsResultRun(results('constraints_momentum.json'));
     const src = readJson(results('constraints_momentum.json'));
-    const row = a.metrics.panels.filter((p) => p.section === 'constraints');
+    const row = a.metrics.panels.filter((p) => p.id.startsWith('constraints_momentum-drift-'));
     expect(row.length).toBe(2);
     expect(row[0].title).toMatch(/^plain/); // "without" first
     expect(row[1].title).toMatch(/^conserving/);
@@ -191,17 +191,28 @@ describe('report', () => {
     const b = constraintsResultRun(results('constraints_mgn_projection.json'));
     const div = b.metrics.panels.filter((p) => p.id.includes('rmsDivergence'));
     expect(div.map((p) => p.series.map((s) => s.name))).toEqual([['without', 'solver'], ['with', 'solver']]);
-    // A demo (c)-like file: variants found by shared keys, x from leadHours.
+    // A demo (c)-like file: variants found by shared keys, x from leadHours, loss tables.
     const c = join(dir, 'constraints_c.json');
-    writeFileSync(c, JSON.stringify({ demonstration: 'flux demo', leadHours: [6, 12, 18], noFlux: { massDrift: [1e-3, 2e-3, 3e-3], rmseH: [1, 2, 3] }, flux: { massDrift: [1e-16, 0, -1e-16], rmseH: [1, 2.5, 3] }, persistence: { rmseH: [2, 3, 4] }, training: { config: { seed: 5 } } }));
+    const losses = (k: number) => [{ step: 10, loss: 2 * k }, { step: 20, loss: k }];
+    writeFileSync(c, JSON.stringify({ demonstration: 'flux demo', leadHours: [6, 12, 18], noFlux: { massDrift: [1e-3, 2e-3, 3e-3], rmseH: [1, 2, 3] }, flux: { massDrift: [1e-16, 0, -1e-16], rmseH: [1, 2.5, 3] }, persistence: { rmseH: [2, 3, 4] }, ratioToPersistence: { noFlux: [0.5, 0.6, 0.7], flux: [0.5, 0.8, 0.7] }, training: { noFlux: { losses: losses(1), finalLoss: 1, seconds: 9 }, flux: { losses: losses(2), finalLoss: 2, seconds: 9 } }, config: { seed: 5 }, environment: { cpus: 2, date: 'today' }, wallSeconds: 3 }));
     const m = constraintsResultRun(c).metrics;
     expect(variantKeys(readJson(c))).toEqual(['noFlux', 'flux', 'persistence']);
     const mass = m.panels.filter((p) => p.id.includes('massDrift'));
     expect(mass.map((p) => p.series[0].name)).toEqual(['noFlux', 'flux']);
     expect(mass[0].series[0].x).toEqual([6, 12, 18]);
-    expect(mass[0].logY).toBe(false); // signed values: linear, shared range
+    expect(mass[0].xLabel).toBe('lead (h)');
+    // 1e-3 vs 1e-16, signed: |value| on a log axis, said so in the label.
+    expect(mass[1].logY).toBe(true);
+    expect(mass[1].yLabel).toMatch(/^\|/);
+    expect(mass[1].series[0].y).toEqual([1e-16, 0, 1e-16]);
     const rmse = m.panels.filter((p) => p.id.includes('rmseH'));
     expect(rmse.map((p) => p.series.map((s) => s.name))).toEqual([['noFlux', 'persistence'], ['flux', 'persistence']]);
+    expect(m.panels.filter((p) => p.id.includes('ratioToPersistence')).map((p) => p.series[0].name)).toEqual(['noFlux', 'flux']);
+    const loss = m.panels.filter((p) => p.id.includes('loss'));
+    expect(loss.length).toBe(1); // both variants' losses in one chart
+    expect(loss[0].series.map((s) => [s.name, s.x, s.y])).toEqual([['noFlux', [10, 20], [2, 1]], ['flux', [10, 20], [4, 2]]]);
+    expect(m.scalars['training.flux.finalLoss']).toBe(2);
+    expect(Object.keys(m.scalars).filter((k) => /seconds|environment|wall/i.test(k))).toEqual([]); // wall times and machine kept out
     expect(m.seed).toBe(5);
     writeFileSync(c, JSON.stringify({ plain: { drift: [0, 1] } }));
     expect(() => constraintsResultRun(c)).toThrow(/'demonstration'/);
