@@ -57,12 +57,13 @@ export function readJsonFile(path: string, what: string): { json: Json; sha256: 
 export const runNameOf = (path: string): string => basename(path).replace(/\.json$/i, '');
 
 /** What kind of result file `json` is (null: none we know). */
-export function resultKind(json: Json): 'fluid-mgn' | 'weather' | 'constraints' | 'nbody' | 'lj-potential' | null {
+export function resultKind(json: Json): 'fluid-mgn' | 'weather' | 'constraints' | 'nbody' | 'lj-potential' | 'bench-processor' | null {
   if (json.kind === 'fluid-mgn' && Array.isArray(json.heldOut)) return 'fluid-mgn';
   if (typeof o(o(json.metrics).model).rmseH === 'object' || Array.isArray(o(o(json.metrics).model).rmseH)) return 'weather';
   if (typeof json.demonstration === 'string') return 'constraints';
   if (Array.isArray(json.history) && typeof json.model === 'string') return 'nbody';
   if (typeof json.forceMae === 'number' && typeof json.nve === 'object') return 'lj-potential';
+  if (json.benchmark === 'processor' && Array.isArray(json.comparisons)) return 'bench-processor';
   return null;
 }
 
@@ -406,6 +407,32 @@ export function ljResultRun(path: string, runName = runNameOf(path)): LoadedRun 
   const cfg = o(json.training).config ?? null;
   return {
     metrics: { format: 'gnnwb-run-metrics', run: runName, title: typeof json.task === 'string' ? json.task : 'learned LJ potential', domain: 'md', kind: 'lj-potential', seed: num(o(cfg).seed) ?? 0, configHash: configHash(cfg), scalars, panels, snapshots: [], provenance: { result: basename(path), resultSha256: sha256 }, notes: typeof json.note === 'string' ? [json.note] : [] },
+    timings,
+  };
+}
+
+// ─── performance benchmarks (bench/processor) ───────────────────────────────────────────
+
+/**
+ * `gnnwb bench processor` results (`bench/processor/*.json`): per graph size and round, our
+ * processor step against the fastest PyTorch configuration measured in the same invocation.
+ * Only timings (the page's performance table); nothing of it goes into metrics.json.
+ */
+export function processorBenchRun(path: string, runName = runNameOf(path)): LoadedRun {
+  const { json, sha256 } = readJsonFile(path, 'a gnnwb bench processor result');
+  const comps = Array.isArray(json.comparisons) ? (json.comparisons as unknown[]).map(o) : [];
+  if (json.benchmark !== 'processor' || comps.length === 0) throw new FileFormatError(path, "benchmark 'processor' with comparisons[]", `benchmark ${JSON.stringify(json.benchmark)}, ${comps.length} comparisons`);
+  const timings: Timing[] = [];
+  const be = o(json.backend);
+  for (const c of comps) {
+    for (const [i, r] of (Array.isArray(c.rounds) ? c.rounds : []).map(o).entries()) {
+      const tf = o(r.torchFastest);
+      if (num(r.ourMs) === undefined || num(tf.msPerStep) === undefined) continue;
+      timings.push({ name: `processor step ${c.size} (latent ${o((json.ours as unknown[])?.[0]).latent ?? '?'}), fwd+bwd+Adam, round ${i + 1}`, value: r.ourMs as number, unit: 'ms/step', peer: { name: `PyTorch ${o(json.torch).version ?? ''} (${tf.threads} thread, ${tf.variant})`, value: tf.msPerStep as number }, note: `ours: ${be.name} ${be.threads} threads, ${r.ourVariant}; median ratio over rounds ${c.medianRatio}` });
+    }
+  }
+  return {
+    metrics: { format: 'gnnwb-run-metrics', run: runName, title: String(json.model ?? 'processor benchmark').split(';')[0], domain: 'performance', kind: 'bench-processor', seed: 0, configHash: configHash({ steps: json.steps, warmup: json.warmup, rounds: json.rounds, model: json.model }), scalars: {}, panels: [], snapshots: [], provenance: { result: basename(path), resultSha256: sha256 }, notes: typeof json.caveat === 'string' ? [json.caveat] : [] },
     timings,
   };
 }

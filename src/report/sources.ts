@@ -14,7 +14,8 @@
  *     { "type": "weather", "result": "../results/weather.json", "heldout": "../runs/wx/heldout/heldout.h5" },
  *     { "type": "constraints", "result": "../results/constraints_momentum.json" },
  *     { "type": "nbody", "result": "../results/nbody_egnn.json" },
- *     { "type": "lj-potential", "result": "../results/lj_potential.json" } ] }
+ *     { "type": "lj-potential", "result": "../results/lj_potential.json" },
+ *     { "type": "bench-processor", "result": "../bench/processor/results-quiet-2026-11-22.json" } ] }
  * ```
  *
  * Paths in a config are relative to the config file's folder. `optional: true` lets a source
@@ -27,7 +28,7 @@ import { arr, bool, literal, num, obj, optional, parseConfig, str, tagged } from
 import { loadJsonFile } from '../config/load.js';
 import { FileFormatError } from '../util/errors.js';
 import { constraintsResultRun } from './constraints.js';
-import { ljResultRun, mgnCompanionsBeside, mgnResultRun, nbodyResultRun, readJsonFile, resultKind, weatherResultRun, type LoadedRun } from './results.js';
+import { ljResultRun, mgnCompanionsBeside, mgnResultRun, nbodyResultRun, processorBenchRun, readJsonFile, resultKind, weatherResultRun, type LoadedRun } from './results.js';
 
 const common = { optional: bool({ default: false }), name: optional(str({ pattern: /^[A-Za-z0-9_.@+-]+$/ })) };
 
@@ -41,6 +42,7 @@ export const runSourceSchema = tagged(
     constraints: obj({ type: literal('constraints'), result: str(), ...common }),
     nbody: obj({ type: literal('nbody'), result: str(), ...common }),
     'lj-potential': obj({ type: literal('lj-potential'), result: str(), ...common }),
+    'bench-processor': obj({ type: literal('bench-processor'), result: str(), ...common }),
   },
   'type',
 );
@@ -53,7 +55,7 @@ export type RunSource =
   | (Common & { readonly type: 'auto' | 'dir'; readonly path: string })
   | (Common & { readonly type: 'fluid-mgn'; readonly result: string; readonly train?: string; readonly fields?: string; readonly bench?: readonly string[] })
   | (Common & { readonly type: 'weather'; readonly result: string; readonly heldout?: string })
-  | (Common & { readonly type: 'constraints' | 'nbody' | 'lj-potential'; readonly result: string });
+  | (Common & { readonly type: 'constraints' | 'nbody' | 'lj-potential' | 'bench-processor'; readonly result: string });
 
 /** Schema of a report config file. */
 export const reportConfigSchema = obj({
@@ -104,6 +106,8 @@ export async function loadSource(s: RunSource): Promise<LoadedRun> {
       return named(nbodyResultRun(s.result));
     case 'lj-potential':
       return named(ljResultRun(s.result));
+    case 'bench-processor':
+      return named(processorBenchRun(s.result));
     case 'dir':
     case 'auto': {
       if (existsSync(s.path) && statSync(s.path).isDirectory()) {
@@ -125,6 +129,8 @@ export async function loadSource(s: RunSource): Promise<LoadedRun> {
           return named(nbodyResultRun(s.path));
         case 'lj-potential':
           return named(ljResultRun(s.path));
+        case 'bench-processor':
+          return named(processorBenchRun(s.path));
         default:
           throw new FileFormatError(s.path, 'a run folder, or a result file of fluid-mgn, weather, constraints, nbody or lj-potential', `a JSON object with keys ${Object.keys(json).slice(0, 8).join(', ')}`);
       }
