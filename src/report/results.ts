@@ -172,7 +172,7 @@ export function mgnResultRun(path: string, comp: MgnCompanions = {}, runName = r
     const bj = readJsonFile(b, 'a gnnwb bench mgn result');
     const ours = num(o(bj.json.ours).msPerStep), torch = num(o(o(bj.json.torch).fastest).msPerStep);
     if (ours !== undefined && torch !== undefined) {
-      timings.push({ name: `MGN training step (${String(bj.json.model ?? 'MeshGraphNet').split(',').slice(0, 2).join(',')}; ${o(bj.json.mesh).nodes} nodes)`, value: ours, unit: 'ms/step', peer: { name: `PyTorch ${o(bj.json.torch).version ?? ''} (${o(o(bj.json.torch).fastest).threads} thread)`, value: torch }, note: `${basename(b)}, both measured in the same invocation; ${String(bj.json.note ?? '').slice(0, 120)}` });
+      timings.push({ name: `MGN training step (${String(bj.json.model ?? 'MeshGraphNet').split(',').slice(0, 2).join(',')}; ${o(bj.json.mesh).nodes} nodes)`, value: ours, unit: 'ms/step', peer: { name: `PyTorch ${o(bj.json.torch).version ?? ''} (${o(o(bj.json.torch).fastest).threads} thread)`, value: torch }, note: `${basename(b)}, both measured in the same invocation; ${String(bj.json.note ?? '')}` });
     }
   }
   // Field snapshot: solver and model speed side by side with one colour range.
@@ -278,7 +278,7 @@ export async function weatherResultRun(path: string, comp: WeatherCompanions = {
   const timings: Timing[] = [];
   const ref = o(timing.referenceSolver);
   if (num(timing.modelRolloutSecondsSameTrajectory) !== undefined && num(ref.seconds) !== undefined) {
-    timings.push({ name: `weather surrogate rollout of held-out trajectory ${ref.trajectory ?? 0} (${last} h)`, value: timing.modelRolloutSecondsSameTrajectory as number, unit: 's', peer: { name: `reference shallow-water solver (level ${ref.level ?? '?'}, dt ${ref.dt ?? '?'} s)`, value: ref.seconds as number }, note: `ratio = speed-up over the reference solver. ${String(timing.note ?? '').slice(0, 160)}` });
+    timings.push({ name: `weather surrogate rollout of held-out trajectory ${ref.trajectory ?? 0} (${last} h)`, value: timing.modelRolloutSecondsSameTrajectory as number, unit: 's', peer: { name: `reference shallow-water solver (level ${ref.level ?? '?'}, dt ${ref.dt ?? '?'} s)`, value: ref.seconds as number }, note: `ratio = speed-up over the reference solver. ${String(timing.note ?? '')}` });
   }
   const ms = nums(timing.modelRolloutSecondsPerTrajectory), cs = nums(timing.coarseSolverSecondsPerTrajectory);
   if (ms && cs) {
