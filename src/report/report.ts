@@ -295,7 +295,7 @@ function renderHtml(metrics: ReportMetrics, runs: { dir: string; metrics: RunMet
       const ratio = t.peer && t.value > 0 ? fmt(t.peer.value / t.value) : '–';
       body.push(`<tr><td>${esc(t.run)}</td><td>${esc(t.name)}${t.note ? `<br><span class="muted">${esc(t.note)}</span>` : ''}</td><td class="num">${fmt(t.value)} ${esc(t.unit)}</td><td>${esc(t.peer?.name ?? '–')}</td><td class="num">${t.peer ? `${fmt(t.peer.value)} ${esc(t.unit)}` : '–'}</td><td class="num">${ratio}</td></tr>`);
     }
-    body.push('</table><p class="muted">Wall-clock timings as recorded by each run folder or result file; a peer, where given, was measured in the same invocation (compare ratios: absolute times depend on the machine's load). Timings vary between runs and are kept out of metrics.json.</p>');
+    body.push('</table><p class="muted">Wall-clock timings as recorded by each run folder or result file; a peer, where given, was measured in the same invocation (compare ratios: absolute times depend on the load of the machine). Timings vary between runs and are kept out of metrics.json.</p>');
   } else body.push('<p class="muted">No timings recorded.</p>');
   body.push('<h2>Environment</h2><table>');
   body.push(`<tr><td>node</td><td>${esc(env.node)} (${esc(env.platform)}/${esc(env.arch)})</td></tr>`);
