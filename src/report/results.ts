@@ -102,7 +102,8 @@ export function mgnCompanionsBeside(resultPath: string): MgnCompanions {
 /** RunMetrics of a MeshGraphNets rollout result (`results/mgn.json`) and its companions. */
 export function mgnResultRun(path: string, comp: MgnCompanions = {}, runName = runNameOf(path)): LoadedRun {
   const { json, sha256 } = readJsonFile(path, 'a MeshGraphNets rollout result (gnnwb rollout, kind fluid-mgn)');
-  const held = (json.heldOut as Json[]).map(o);
+  if (!Array.isArray(json.heldOut)) throw new FileFormatError(path, 'heldOut[] (per held-out trajectory metrics)', JSON.stringify(json.heldOut)?.slice(0, 60) ?? 'undefined');
+  const held = (json.heldOut as unknown[]).map(o);
   if (held.length === 0) throw new FileFormatError(path, 'heldOut[] with at least one trajectory', 'an empty list');
   const frameDt = num(json.frameDt) ?? 1;
   const training = o(json.training);
@@ -368,6 +369,7 @@ async function heldoutSnapshots(path: string): Promise<{ snapshots: Snapshot[]; 
 /** RunMetrics of an N-body training result (`results/nbody_<model>.json`). */
 export function nbodyResultRun(path: string, runName = runNameOf(path)): LoadedRun {
   const { json, sha256 } = readJsonFile(path, 'an N-body training result (gnnwb train, kind nbody-*)');
+  if (!Array.isArray(json.history)) throw new FileFormatError(path, 'history[] (per-epoch MSE)', JSON.stringify(json.history)?.slice(0, 60) ?? 'undefined');
   const hist = (json.history as unknown[]).map(o);
   const series: Panel['series'][number][] = [];
   for (const k of ['trainMse', 'valMse', 'testMse']) {
