@@ -228,6 +228,12 @@ export interface WeatherTrainOptions {
   /** Samples per optimiser step, stacked as disjoint graph copies (default 1). `graph` must
    * then hold `batchSize` copies ({@link graphCastTensors}(host, batchSize)). */
   readonly batchSize?: number;
+  /**
+   * Symmetry augmentation (default false): each sample gets a random longitude rotation by a
+   * whole number of grid columns and, with probability ½, the equatorial mirror
+   * ({@link transformGridField}), applied to states, targets and orography alike.
+   */
+  readonly augment?: boolean;
 }
 
 /**
@@ -269,13 +275,60 @@ export interface WeatherTrainResume {
   readonly accN?: number;
 }
 
-/** Draws the sample of one step: trajectory index and start frame (f0 ∈ [0, T−1−unroll]). */
-function drawSample(rng: Rng, trajs: readonly WeatherTrajectory[], unroll: number): { ti: number; f0: number } {
+/** One training sample: trajectory, start frame and (with augmentation) the symmetry applied. */
+interface Sample {
+  readonly ti: number;
+  readonly f0: number;
+  /** Longitude shift in grid columns (0 = none). */
+  readonly shift: number;
+  /** North–south mirror (with v → −v). */
+  readonly mirror: boolean;
+}
+
+/**
+ * Draws the sample of one step: trajectory index and start frame (f0 ∈ [0, T−1−unroll]), and
+ * with `augment` a longitude shift in [0, nLon) and a mirror flag (two more draws; without
+ * `augment` the draw sequence is the one of earlier versions, so old runs resume exactly).
+ */
+function drawSample(rng: Rng, trajs: readonly WeatherTrajectory[], unroll: number, augment = false, nLon = 1): Sample {
   const ti = rng.int(trajs.length);
   const maxStart = trajs[ti].numFrames - 1 - unroll;
   if (maxStart < 0) throw new ValueError(`trajectories[${ti}].numFrames`, `at least ${unroll + 1} for unroll ${unroll}`, String(trajs[ti].numFrames));
   const f0 = Math.min(maxStart, Math.floor(rng.uniform() * (maxStart + 1)));
-  return { ti, f0 };
+  if (!augment) return { ti, f0, shift: 0, mirror: false };
+  const shift = rng.int(nLon);
+  const mirror = rng.uniform() < 0.5;
+  return { ti, f0, shift, mirror };
+}
+
+/**
+ * Applies a symmetry of the shallow-water equations on the rotating sphere to a grid field
+ * with `channels` values per point, writing into `out` at `offset`:
+ *
+ * - rotation about the polar axis by `shift` grid columns: out(i, j) = x(i, (j + shift) mod nLon)
+ *   (the equations do not depend on longitude; orography moves with the state);
+ * - `mirror`, reflection through the equator: out(i, j) = x(nLat−1−i, j) with the northward wind
+ *   negated (channel `vChannel`, −1 for none). Reflection maps φ → −φ, so f = 2Ω sin φ → −f, and
+ *   the Coriolis term −f k̂×(u, v) of the mirrored flow (u, −v) is the mirror image of the
+ *   original's: mirrored solutions are solutions.
+ *
+ * The grid must be symmetric about the equator (true for grids with or without poles).
+ * Shapes: x `[nLat·nLon, channels]` → out `[nLat·nLon, channels]` (from `offset`).
+ */
+export function transformGridField(
+  x: Float32Array, grid: Pick<LatLonGrid, 'nLat' | 'nLon'>, channels: number, shift: number, mirror: boolean, vChannel: number,
+  out: Float32Array = new Float32Array(x.length), offset = 0,
+): Float32Array {
+  const { nLat, nLon } = grid;
+  for (let i = 0; i < nLat; i++) {
+    const si = mirror ? nLat - 1 - i : i;
+    for (let j = 0; j < nLon; j++) {
+      const src = (si * nLon + ((j + shift) % nLon)) * channels;
+      const dst = offset + (i * nLon + j) * channels;
+      for (let c = 0; c < channels; c++) out[dst + c] = mirror && c === vChannel ? -x[src + c] : x[src + c];
+    }
+  }
+  return out;
 }
 
 /**
@@ -327,15 +380,20 @@ export function trainWeather(
   const ckEvery = opts.checkpointEvery ?? 0;
   const start = state.startStep ?? 0;
   // Replay the RNG draws of steps already taken (exact resume).
-  for (let k = 0; k < start * B; k++) drawSample(rng, trajs, opts.unroll);
+  const augment = opts.augment ?? false;
+  for (let k = 0; k < start * B; k++) drawSample(rng, trajs, opts.unroll, augment, grid.nLon);
   const usePrev = s.options.usePrevious;
   let step = start;
   let stopped = false;
   const snapshot = (): WeatherTrainSnapshot => ({ step, losses: [...losses], acc, accN, optimizer });
   // Host staging buffers of one batch: [B·Ng, 3] states, [B·Ng, STATIC_DIM] statics.
-  const stageState = (samples: readonly { ti: number; f0: number }[], dt: number): Float32Array => {
+  const stageState = (samples: readonly Sample[], dt: number): Float32Array => {
     const out = new Float32Array(B * ng * C);
-    samples.forEach(({ ti, f0 }, b) => out.set(trajs[ti].frames.subarray((f0 + dt) * ng * C, (f0 + dt + 1) * ng * C), b * ng * C));
+    samples.forEach(({ ti, f0, shift, mirror }, b) => {
+      const x = trajs[ti].frames.subarray((f0 + dt) * ng * C, (f0 + dt + 1) * ng * C);
+      if (shift === 0 && !mirror) out.set(x, b * ng * C);
+      else transformGridField(x, grid, C, shift, mirror, 2, out, b * ng * C);
+    });
     return out;
   };
   while (step < opts.steps) {
@@ -348,23 +406,19 @@ export function trainWeather(
       optimizer.setState(s.params, st);
       lrNow = lrStep;
     }
-    const samples = Array.from({ length: B }, () => drawSample(rng, trajs, opts.unroll));
+    const samples = Array.from({ length: B }, () => drawSample(rng, trajs, opts.unroll, augment, grid.nLon));
     // With usePrevious, samples starting at frame 0 get a zero previous increment.
     const prevMask = samples.map(({ f0 }) => usePrev && f0 > 0);
     const anyPrev = prevMask.some((x) => x);
     const stat = new Float32Array(B * ng * STATIC_DIM);
-    samples.forEach(({ ti }, b) => stat.set(statics[ti], b * ng * STATIC_DIM));
+    samples.forEach(({ ti, shift, mirror }, b) => {
+      if (shift === 0 && !mirror) stat.set(statics[ti], b * ng * STATIC_DIM);
+      else stat.set(staticFeatures(grid, transformGridField(trajs[ti].orography, grid, 1, shift, mirror, -1), s.stats, s.options.absoluteLongitude ?? true), b * ng * STATIC_DIM);
+    });
     const statT = tf.tensor2d(stat, [B * ng, STATIC_DIM]);
     const frame = (dt: number) => stageState(samples, dt);
-    const prevHost = (): Float32Array => {
-      // frame f0 − 1, or the current frame itself (zero increment) where f0 = 0
-      const out = new Float32Array(B * ng * C);
-      samples.forEach(({ ti, f0 }, b) => {
-        const f = prevMask[b] ? f0 - 1 : f0;
-        out.set(trajs[ti].frames.subarray(f * ng * C, (f + 1) * ng * C), b * ng * C);
-      });
-      return out;
-    };
+    // frame f0 − 1, or the current frame itself (zero increment) where f0 = 0
+    const prevHost = (): Float32Array => stageState(samples.map((x, b) => ({ ...x, f0: prevMask[b] ? x.f0 - 1 : x.f0 })), 0);
     const lossFn = (): tf.Scalar => {
       // State tensors in physical units [B·Ng, 3]
       let cur = tf.tensor2d(frame(0), [B * ng, C]);

@@ -57,6 +57,8 @@ export const weatherTrainConfigSchema = obj({
   lrMinFactor: num({ min: 0, max: 1, default: 0.01 }),
   /** Samples per optimiser step (stacked as disjoint graph copies). */
   batchSize: num({ integer: true, min: 1, max: 64, default: 1 }),
+  /** Random longitude rotations (whole grid columns) and equatorial mirrors of training samples. */
+  augment: bool({ default: false }),
   /** Use every gridStride-th latitude and longitude of the dataset's grid (2: 5° → 10°; the poles stay). */
   gridStride: num({ integer: true, min: 1, max: 8, default: 1 }),
   /** Autoregressive steps in the loss. */
@@ -92,6 +94,7 @@ export function weatherConfigHash(c: WeatherTrainConfig): string {
     ...(c.lrSchedule !== 'step' ? { lrSchedule: c.lrSchedule, warmupSteps: c.warmupSteps, lrMinFactor: c.lrMinFactor } : {}),
     ...(c.batchSize !== 1 ? { batchSize: c.batchSize } : {}),
     ...(c.gridStride !== 1 ? { gridStride: c.gridStride } : {}),
+    ...(c.augment ? { augment: true } : {}),
   };
   const key = JSON.stringify({ data, meshLevel, latent, processorLayers, usePrevious, absoluteLongitude, steps, lr, lrDecayAt, lrDecayFactor, unroll, seed, ...(initFrom ? { initFrom } : {}), ...later });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
@@ -331,7 +334,7 @@ export async function runWeatherTraining(
     let here = step;
     const r = trainWeather(run.surrogate, trainGraph, grid, trajs, {
       steps: config.steps, unroll: config.unroll, seed: config.seed, logEvery: config.logEvery,
-      ...decayOf(config), batchSize: config.batchSize,
+      ...decayOf(config), batchSize: config.batchSize, augment: config.augment,
       checkpointEvery: config.checkpointEvery,
       onProgress: (st, loss) => opts.onStep?.(st, loss),
       onCheckpoint: (snap) => saveWeatherCheckpoint(config.checkpoint, config, run.surrogate, snap, secondsBefore + seconds()),

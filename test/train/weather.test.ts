@@ -7,7 +7,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { latLonGrid } from '../../src/geometry/sphere/index.js';
 import { adam } from '../../src/models/optim.js';
 import {
-  C, areaWeights, gridMass, oneStepLoss, scoreState, trainWeather, weatherLr, weatherStats, type WeatherTrajectory,
+  C, areaWeights, gridMass, oneStepLoss, scoreState, trainWeather, transformGridField, weatherLr, weatherStats, type WeatherTrajectory,
 } from '../../src/train/weather.js';
 import { graphCastTensors, disposeGraphCastGraph } from '../../src/models/graphcast_graph.js';
 import type { WeatherDataset } from '../../src/sims/weather/dataset.js';
@@ -248,6 +248,49 @@ describe('weather training options (session 2)', () => {
     expect(datasetTrajectories(ds)[0].frames.length).toBe(T * ng * C);
     expect(() => runGrid(ds, 4)).toThrow(/gridStride/);
   });
+
+  it('transformGridField: longitude shift and equatorial mirror (v → −v) on a hand-made 3 × 4 grid', () => {
+    const g = { nLat: 3, nLon: 4 };
+    // value = 100·row + 10·col + channel
+    const x = new Float32Array(12 * 3);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let c = 0; c < 3; c++) x[(i * 4 + j) * 3 + c] = 100 * i + 10 * j + c;
+    const sh = transformGridField(x, g, 3, 1, false, 2);
+    // out(i, j) = x(i, j + 1 mod 4)
+    expect(Array.from(sh.subarray(0, 3))).toEqual([10, 11, 12]);
+    expect(Array.from(sh.subarray(9, 12))).toEqual([0, 1, 2]);
+    const mi = transformGridField(x, g, 3, 0, true, 2);
+    // out(0, 2) = x(2, 2) with v negated
+    expect(Array.from(mi.subarray(6, 9))).toEqual([220, 221, -222]);
+    // the middle row is its own mirror image except for v
+    expect(Array.from(mi.subarray(12, 15))).toEqual([100, 101, -102]);
+    // involution / group structure: mirror twice = identity; 4 shifts of 1 = identity
+    expect(Array.from(transformGridField(mi, g, 3, 0, true, 2))).toEqual(Array.from(x));
+    let y: Float32Array = x;
+    for (let k = 0; k < 4; k++) y = transformGridField(y, g, 3, 1, false, 2);
+    expect(Array.from(y)).toEqual(Array.from(x));
+    // written at an offset into a larger buffer (batch staging)
+    const big = transformGridField(x, g, 3, 0, false, 2, new Float32Array(72), 36);
+    expect(Array.from(big.subarray(36))).toEqual(Array.from(x));
+  });
+
+  it('augmentation draws new samples (the same config with augment differs) and resumes exactly', async () => {
+    const over = { augment: true, batchSize: 2, checkpointEvery: 3, absoluteLongitude: false };
+    const a = config({ ...over, checkpoint: join(dir, 'aug-a.ckpt') });
+    const ra = await runWeatherTraining(a, { trajectories: TRAJS, grid: GRID });
+    const wa = ra.run.surrogate.params.getWeights();
+    disposeWeatherRun(ra.run);
+    const b = config({ ...over, checkpoint: join(dir, 'aug-b.ckpt') });
+    disposeWeatherRun((await runWeatherTraining(b, { trajectories: TRAJS, grid: GRID, stopAtStep: 3 })).run);
+    const rb = await runWeatherTraining(b, { trajectories: TRAJS, grid: GRID });
+    const wb = rb.run.surrogate.params.getWeights();
+    disposeWeatherRun(rb.run);
+    for (const name of Object.keys(wa)) expect(Array.from(wb[name].data), name).toEqual(Array.from(wa[name].data));
+    const c = config({ ...over, augment: false, checkpoint: join(dir, 'aug-c.ckpt') });
+    const rc = await runWeatherTraining(c, { trajectories: TRAJS, grid: GRID });
+    const wc = rc.run.surrogate.params.getWeights();
+    disposeWeatherRun(rc.run);
+    expect(Object.keys(wa).some((n) => wa[n].data.some((x, i) => x !== wc[n].data[i]))).toBe(true);
+  }, 120_000);
 
   it('a batch of 2 copies of the same sample trains exactly like batch 1 (disjoint graph copies)', () => {
     const one = [{ ...TRAJS[0], numFrames: 2, frames: TRAJS[0].frames.slice(0, 2 * NG * C) }];
