@@ -5,7 +5,8 @@
  * - fluid (`gnnwb rollout` kind `fluid-mgn`, src/train/mgn_cli.ts → `results/mgn.json`): rollout
  *   RMSE vs time (model; persistence from the field file), kinetic energy and RMS divergence
  *   (model vs solver), rotation error, the loss curve (`mgn_train.json`, when it is the same
- *   training run), a mesh colour map of |u| (solver | model, `mgn_fields.json`), and timings
+ *   training run), mesh colour maps of |u| (solver | model) and of the error |û − u| at the
+ *   last frame (`mgn_fields.json`), and timings
  *   (model vs solver per frame; the training-step bench vs PyTorch, `mgn_bench*.json`).
  * - weather (`weather-graphcast`, src/train/weather*.ts → `results/weather*.json`):
  *   latitude-weighted RMSE of h and wind and ACC of h vs lead time (model, persistence, coarse
@@ -187,6 +188,8 @@ export function mgnResultRun(path: string, comp: MgnCompanions = {}, runName = r
       for (const [name, v] of [['solver', s0], ['model', s1]] as const) {
         snapshots.push({ type: 'mesh2d', id: `mgn-speed-${name}`, title: `|u| at t = ${tt} (frame ${f.frame}), ${name}, uMax ${f.uMax}`, x, y, value: v, triangles: tri ?? undefined, colorLabel: '|u|', colorRange: [r9(lo), r9(hi)], row: 'mgn-speed' });
       }
+      const err = nums(f.error);
+      if (err && err.length === x.length) snapshots.push({ type: 'mesh2d', id: 'mgn-error', title: `velocity error |û − u| at t = ${tt} (frame ${f.frame}), model vs solver`, x, y, value: err, triangles: tri ?? undefined, colorLabel: '|û − u|' });
     } else notes.push(`${basename(comp.fields!)}: mesh/speed arrays missing or of different lengths; no snapshot`);
   } else notes.push('field snapshot: no field file (mgn_fields.json, written by gnnwb rollout fluid-mgn with fieldsOut)');
   scalars.meshNodes = num(o(json.mesh).nodes) ?? NaN;

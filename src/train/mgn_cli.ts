@@ -151,7 +151,8 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   });
   if (typeof c.fieldsOut === 'string' && firstTest) {
     // Field snapshot for reports (src/report): mesh, speed |u| at the last frame (solver and
-    // model, no projection), and persistence RMSE over time of the first held-out trajectory.
+    // model, no projection), the velocity error |û − u| there, and persistence RMSE over time
+    // of the first held-out trajectory.
     const roll = rolloutMgn(model, mesh, data, firstTest, { steps });
     const T = roll.frames.length - 1;
     const refT = firstTest.frames.slice(0, T + 1);
@@ -163,6 +164,8 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       frame: T,
       mesh: { x: Array.from(data.mesh.positions.filter((_, k) => k % 2 === 0), (v) => Number(v.toPrecision(7))), y: Array.from(data.mesh.positions.filter((_, k) => k % 2 === 1), (v) => Number(v.toPrecision(7))), triangles: Array.from(data.mesh.triangles) },
       speed: { solver: speed(refT[T]), model: speed(roll.frames[T]) },
+      // |û − u| per node at the last frame.
+      error: Array.from({ length: data.mesh.numNodes }, (_, i) => Number(Math.hypot(roll.frames[T][2 * i] - refT[T][2 * i], roll.frames[T][2 * i + 1] - refT[T][2 * i + 1]).toPrecision(6))),
       modelRmseOverTime: rmseSeries(roll.frames, refT, 2),
       persistenceRmseOverTime: rmseSeries(refT.map(() => refT[0]), refT, 2),
     }) + '\n');

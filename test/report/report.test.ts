@@ -137,9 +137,11 @@ describe('report', () => {
     const pers = rmse.series[1].y.slice(1, 51);
     expect(Math.sqrt(pers.reduce((a, v) => a + v * v, 0) / 50)).toBeCloseTo(h.persistence.rollout50Rmse, 6);
     expect(m.panels.map((p) => p.id)).toEqual(expect.arrayContaining(['mgn-ke', 'mgn-div', 'mgn-rotation', 'mgn-loss']));
-    expect(m.snapshots.map((s) => s.type)).toEqual(['mesh2d', 'mesh2d']);
-    const [a, b] = m.snapshots as unknown as { x: number[]; value: number[]; colorRange: number[]; row: string }[];
+    expect(m.snapshots.map((s) => s.id)).toEqual(['mgn-speed-solver', 'mgn-speed-model', 'mgn-error']);
+    const [a, b, err] = m.snapshots as unknown as { x: number[]; value: number[]; colorRange: number[]; row: string }[];
     expect(a.x.length).toBe(src.mesh.nodes);
+    // The error field reproduces the last point of mgn.json's RMSE series: sqrt(Σ|û − u|² / 2N).
+    expect(Math.sqrt(err.value.reduce((s, e) => s + e * e, 0) / (2 * err.value.length))).toBeCloseTo(h.rmseOverTime[h.rmseOverTime.length - 1], 5);
     expect(a.colorRange).toEqual(b.colorRange);
     expect(a.row).toBe(b.row);
     const solverT = timings.find((t) => t.peer?.name.startsWith('NS solver'))!;
@@ -279,7 +281,7 @@ describe('report', () => {
     const expected = new Set(Object.keys(figs));
     expect(Object.values(figs).flatMap((f) => f.data.map((d) => d.type)).filter((t) => t !== 'scatter' && t !== 'heatmap')).toEqual([]); // no WebGL, no scattergeo
     expect(page.plots.length).toBe(expected.size);
-    for (const id of ['mgn-rmse', 'mgn-ke', 'mgn-div', 'wx-rmse-h', 'wx-acc-h', 'wx-mass', 'mgn-mgn-speed-solver', 'mgn-mgn-speed-model']) expect(page.plots.map((p) => p.id), id).toContain(id);
+    for (const id of ['mgn-rmse', 'mgn-ke', 'mgn-div', 'wx-rmse-h', 'wx-acc-h', 'wx-mass', 'mgn-mgn-speed-solver', 'mgn-mgn-speed-model', 'mgn-mgn-error']) expect(page.plots.map((p) => p.id), id).toContain(id);
     expect(page.plots.filter((p) => p.id.startsWith('constraints_')).length).toBeGreaterThanOrEqual(6);
     for (const p of page.plots) {
       expect(p.hasSvg, p.id).toBe(true);
