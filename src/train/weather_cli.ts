@@ -18,7 +18,7 @@ import { progress } from '../cli/progress.js';
 import { initBackend } from '../engine/backend.js';
 import { parseWeatherConfig, readWeatherDataset } from '../sims/weather/dataset.js';
 import { ConfigError } from '../util/errors.js';
-import { leadScorer, rolloutSurrogate, solverForecast, trajectoryFrames, type LeadTable } from './weather_eval.js';
+import { fitLinearBaseline, leadScorer, rolloutStep, rolloutSurrogate, solverForecast, trajectoryFrames, type LeadTable } from './weather_eval.js';
 import { datasetTrajectories, runGrid, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runWeatherTraining, weatherConfigHash } from './weather_run.js';
 
 async function trainKind(raw: unknown, ctx: CommandContext): Promise<number> {
@@ -48,6 +48,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const config = parseWeatherTrainConfig(raw);
   if (!config.heldout) throw new ConfigError('heldout', 'a held-out weather-swe dataset path', '""');
   const info = await initBackend();
+  const load0 = os.loadavg()[0];
   const ds = await readWeatherDataset(config.heldout);
   const dataConfig = parseWeatherConfig(ds.raw.manifest.config);
   const grid = runGrid(ds, config.gridStride);
@@ -60,6 +61,11 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const persistence = leadScorer(grid, clim, leads, ds.sampleHours);
   const coarse = leadScorer(grid, clim, leads, ds.sampleHours);
   const truthScorer = leadScorer(grid, clim, leads, ds.sampleHours);
+  const linearScorer = leadScorer(grid, clim, leads, ds.sampleHours);
+  // Per-grid-point linear regression of the increment on the local state, fitted on the
+  // training trajectories (same grid): how much is predictable without neighbours.
+  const trainDs = await readWeatherDataset(config.data);
+  const linear = fitLinearBaseline(datasetTrajectories(trainDs, 0, config.gridStride), grid.nLat * grid.nLon, run.surrogate.stats.mean, run.surrogate.stats.std);
   const modelSeconds: number[] = [];
   const coarseSeconds: number[] = [];
   const bar = progress({ label: 'rollout weather-graphcast', total: trajs.length });
@@ -72,6 +78,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     model.add(fc, truth, x0);
     persistence.add(truth.map(() => x0), truth, x0);
     truthScorer.add(truth, truth, x0);
+    linearScorer.add(rolloutStep((x) => linear.step(x), t, leads), truth, x0);
     const cf = solverForecast(dataConfig, k, config.coarseLevel, grid, leads);
     coarseSeconds.push(cf.seconds);
     coarse.add(cf.frames.slice(1), truth, cf.frames[0]);
@@ -98,11 +105,17 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     training: {
       data: config.data, configHash: state.configHash, seed: state.config.seed, steps: state.step, stepsPlanned: state.config.steps,
       finished: state.step >= state.config.steps, trainSeconds: state.trainSeconds, lr: state.config.lr, lrDecayAt: state.config.lrDecayAt, unroll: state.config.unroll,
+      batchSize: state.config.batchSize, samplesSeen: state.step * state.config.batchSize, augment: state.config.augment,
+      lrSchedule: state.config.lrSchedule, warmupSteps: state.config.warmupSteps, lrMinFactor: state.config.lrMinFactor, gridStride: state.config.gridStride,
       lossFirst: state.losses[0] ?? null, lossLast: state.losses.at(-1) ?? null, numParams: run.surrogate.params.numParams(),
       model: { meshLevel: state.config.meshLevel, meshNodes: run.host.numMesh, multimeshEdges: run.host.m2m.senders.length, grid2meshEdges: run.host.g2m.senders.length, mesh2gridEdges: run.host.m2g.senders.length, latent: state.config.latent, processorLayers: state.config.processorLayers, usePrevious: state.config.usePrevious, absoluteLongitude: state.config.absoluteLongitude },
       config: state.config,
     },
-    metrics: { model: m, persistence: p, coarseSolver: { level: config.coarseLevel, ...c }, truthGridMassDrift: truthScorer.table().massDrift },
+    metrics: {
+      model: m, persistence: p, coarseSolver: { level: config.coarseLevel, ...c },
+      linearPerGridPoint: { note: 'per-grid-point least-squares fit of the 6-h increment on the local state (no neighbours), fitted on the training trajectories, rolled out like the model', ...linearScorer.table() },
+      truthGridMassDrift: truthScorer.table().massDrift,
+    },
     targets: {
       rmseHBelowPersistenceAllLeadsTo5Days: upTo5d.every(([, i]) => m.rmseH[i] < p.rmseH[i]),
       leadsWhereNotBelow: upTo5d.filter(([, i]) => !(m.rmseH[i] < p.rmseH[i])).map(([h]) => h),
@@ -111,8 +124,8 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       ratioToPersistenceByLead: ratioP,
     },
     timing: {
-      note: 'Wall seconds on a 2-core machine shared with seven other jobs (load ~15-20): absolute numbers are disturbed by that load; the model/solver pair below was run back to back in one process.',
-      backend: info.name, cpus: os.cpus().length,
+      note: 'Wall seconds on a 2-core machine shared with the other engineers\' jobs: absolute numbers are disturbed by that load (1-min load average at the start and end of the rollout below); the model/solver pair below was run back to back in one process.',
+      backend: info.name, cpus: os.cpus().length, loadAverageStartEnd: [load0, os.loadavg()[0]],
       modelRolloutSecondsPerTrajectory: modelSeconds,
       coarseSolverSecondsPerTrajectory: coarseSeconds,
       referenceSolver: { level: dataConfig.level, trajectory: 0, seconds: ref.seconds, dt: ref.dt, maxAbsDiffToStoredFrames: maxDiff },
@@ -125,6 +138,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   ctx.log(`RMSE_h (m) by lead: model ${m.rmseH.map((x) => x.toFixed(1)).join(' ')}`);
   ctx.log(`              persistence ${p.rmseH.map((x) => x.toFixed(1)).join(' ')}`);
   ctx.log(`              coarse L${config.coarseLevel} ${c.rmseH.map((x) => x.toFixed(1)).join(' ')}`);
+  ctx.log(`              linear per point ${linearScorer.table().rmseH.map((x) => x.toFixed(1)).join(' ')}`);
   ctx.out(JSON.stringify({ out: config.out, ratioToPersistence24h: result.targets.ratioToPersistence24h, belowPersistenceAllLeads: result.targets.rmseHBelowPersistenceAllLeadsTo5Days }));
   disposeWeatherRun(run);
   return 0;

@@ -146,3 +146,103 @@ export function trajectoryFrames(t: WeatherTrajectory, a: number, b: number): Fl
   for (let f = a; f <= b; f++) out.push(t.frames.subarray(f * n, (f + 1) * n));
   return out;
 }
+
+/**
+ * A per-grid-point linear baseline: at every grid point g its own least-squares fit of the
+ * one-step increment on the local normalised state,
+ *
+ *   x_{t+1}(g) − x_t(g) = A_g · [(x_t(g) − μ)/σ, 1]        A_g [3, 4], ridge 1e-3 on the normal equations,
+ *
+ * fitted on every (frame, next frame) pair of the training trajectories. It measures how much
+ * of the increment is predictable from the local state alone (no neighbours); rolled out
+ * autoregressively like the model.
+ */
+export interface LinearBaseline {
+  /** [Ng, 3, 4] coefficients. */
+  readonly coef: Float64Array;
+  /** One step: state [Ng, 3] → next state [Ng, 3]. */
+  step(x: Float32Array): Float32Array;
+}
+
+export function fitLinearBaseline(trajs: readonly WeatherTrajectory[], ng: number, mean: readonly number[], std: readonly number[]): LinearBaseline {
+  const P = C + 1;
+  const coef = new Float64Array(ng * C * P);
+  const z = new Float64Array(P);
+  const feat = (x: Float32Array, g: number): Float64Array => {
+    for (let c = 0; c < C; c++) z[c] = (x[g * C + c] - mean[c]) / std[c];
+    z[C] = 1;
+    return z;
+  };
+  const A = new Float64Array(P * P);
+  const B = new Float64Array(C * P);
+  for (let g = 0; g < ng; g++) {
+    A.fill(0);
+    B.fill(0);
+    for (const t of trajs) {
+      for (let f = 0; f + 1 < t.numFrames; f++) {
+        const x = t.frames.subarray(f * ng * C, (f + 1) * ng * C);
+        const y = t.frames.subarray((f + 1) * ng * C, (f + 2) * ng * C);
+        feat(x, g);
+        for (let i = 0; i < P; i++) {
+          for (let j = 0; j < P; j++) A[i * P + j] += z[i] * z[j];
+          for (let c = 0; c < C; c++) B[c * P + i] += z[i] * (y[g * C + c] - x[g * C + c]);
+        }
+      }
+    }
+    for (let i = 0; i < P; i++) A[i * P + i] += 1e-3;
+    for (let c = 0; c < C; c++) coef.set(solveSmall(A, B.subarray(c * P, (c + 1) * P), P), (g * C + c) * P);
+  }
+  return {
+    coef,
+    step(x: Float32Array): Float32Array {
+      const y = new Float32Array(x.length);
+      for (let g = 0; g < ng; g++) {
+        feat(x, g);
+        for (let c = 0; c < C; c++) {
+          let d = 0;
+          for (let i = 0; i < P; i++) d += coef[(g * C + c) * P + i] * z[i];
+          y[g * C + c] = x[g * C + c] + d;
+        }
+      }
+      return y;
+    },
+  };
+}
+
+/** Solves the small dense system `A x = b` (n × n, row-major) by Gaussian elimination with partial pivoting. */
+export function solveSmall(A: Float64Array, b: ArrayLike<number>, n: number): Float64Array {
+  const M = new Float64Array(n * (n + 1));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) M[i * (n + 1) + j] = A[i * n + j];
+    M[i * (n + 1) + n] = b[i];
+  }
+  const w = n + 1;
+  for (let i = 0; i < n; i++) {
+    let p = i;
+    for (let k = i + 1; k < n; k++) if (Math.abs(M[k * w + i]) > Math.abs(M[p * w + i])) p = k;
+    if (p !== i) for (let j = 0; j < w; j++) [M[i * w + j], M[p * w + j]] = [M[p * w + j], M[i * w + j]];
+    for (let k = i + 1; k < n; k++) {
+      const f = M[k * w + i] / M[i * w + i];
+      for (let j = i; j < w; j++) M[k * w + j] -= f * M[i * w + j];
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = M[i * w + n];
+    for (let j = i + 1; j < n; j++) s -= M[i * w + j] * x[j];
+    x[i] = s / M[i * w + i];
+  }
+  return x;
+}
+
+/** Autoregressive rollout of a one-step function from frame 0: states at leads 1…steps. */
+export function rolloutStep(step: (x: Float32Array) => Float32Array, traj: WeatherTrajectory, steps: number): Float32Array[] {
+  const n = traj.frames.length / traj.numFrames;
+  let cur: Float32Array = traj.frames.slice(0, n);
+  const out: Float32Array[] = [];
+  for (let k = 0; k < steps; k++) {
+    cur = step(cur);
+    out.push(cur);
+  }
+  return out;
+}

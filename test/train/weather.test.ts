@@ -11,7 +11,7 @@ import {
 } from '../../src/train/weather.js';
 import { graphCastTensors, disposeGraphCastGraph } from '../../src/models/graphcast_graph.js';
 import type { WeatherDataset } from '../../src/sims/weather/dataset.js';
-import { leadScorer } from '../../src/train/weather_eval.js';
+import { fitLinearBaseline, leadScorer, rolloutStep, solveSmall } from '../../src/train/weather_eval.js';
 import {
   buildWeatherModel, datasetTrajectories, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runGrid, runWeatherTraining,
   saveWeatherCheckpoint, weatherConfigHash,
@@ -342,6 +342,44 @@ describe('weather training options (session 2)', () => {
 });
 
 describe('weather baselines', () => {
+  it('solveSmall solves a hand-made 3 × 3 system (with a pivot swap)', () => {
+    // [[0, 2, 1], [1, 1, 0], [2, 0, 3]] · [1, 2, 3] = [7, 3, 11]; the zero first pivot forces a swap
+    const x = solveSmall(Float64Array.from([0, 2, 1, 1, 1, 0, 2, 0, 3]), [7, 3, 11], 3);
+    expect(Array.from(x).map((v) => +v.toFixed(10))).toEqual([1, 2, 3]);
+  });
+
+  it('the per-grid-point linear baseline recovers an exactly linear local map and rolls it out', () => {
+    const g = latLonGrid({ resolutionDeg: 60 });
+    const ng = g.nLat * g.nLon;
+    const T = 8;
+    // x_{t+1} = x_t + a_g·x_t(h) + b_g, different per point: h decays towards a point-dependent level.
+    const a = (gi: number) => -0.1 - 0.01 * gi;
+    const b = (gi: number) => 50 + gi;
+    const trajs: WeatherTrajectory[] = [0, 1, 2].map((k) => {
+      const frames = new Float32Array(T * ng * C);
+      for (let gi = 0; gi < ng; gi++) {
+        frames[gi * C] = 1000 + 300 * k + 7 * gi;
+        frames[gi * C + 1] = 5 + k;
+        frames[gi * C + 2] = -2;
+      }
+      for (let f = 1; f < T; f++) for (let gi = 0; gi < ng; gi++) {
+        const h = frames[((f - 1) * ng + gi) * C];
+        frames[(f * ng + gi) * C] = h + a(gi) * h + b(gi);
+        frames[(f * ng + gi) * C + 1] = frames[((f - 1) * ng + gi) * C + 1];
+        frames[(f * ng + gi) * C + 2] = -2;
+      }
+      return { frames, numFrames: T, orography: new Float32Array(ng) };
+    });
+    const st = weatherStats(trajs, ng);
+    const lin = fitLinearBaseline(trajs, ng, st.mean, st.std);
+    const fc = rolloutStep((x) => lin.step(x), trajs[1], T - 1);
+    let err = 0;
+    fc.forEach((x, k) => x.forEach((v, i) => (err = Math.max(err, Math.abs(v - trajs[1].frames[(k + 1) * ng * C + i])))));
+    expect(err).toBeLessThan(0.5); // m, against h ~ 1000–2000 m (float32 data, ridge 1e-3)
+    // The check can fail: persistence is far off.
+    expect(Math.abs(trajs[1].frames[0] - trajs[1].frames[(T - 1) * ng * C])).toBeGreaterThan(50);
+  });
+
   it('solverForecast recomputes the dataset initial states: at the data level it reproduces the stored frames exactly', async () => {
     const { parseWeatherConfig, simulateWeatherDataset, readWeatherDataset, datasetGrid } = await import('../../src/sims/weather/dataset.js');
     const { solverForecast } = await import('../../src/train/weather_eval.js');
