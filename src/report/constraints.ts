@@ -37,7 +37,7 @@ const SKIP = new Set(['config', 'environment', 'machine', 'backend']);
 const TABLE_X = ['step', 'epoch', 'iteration', 'leadHours', 'time', 't'];
 
 const LABELS: Record<string, string> = {
-  drift: 'total momentum drift |P(t) − P(0)| / Σ m|v(0)|',
+  drift: 'momentum drift |ΔP| / Σm|v₀|',
   momentumDrift: 'total momentum drift',
   rmsDivergence: 'RMS divergence',
   kineticEnergy: 'kinetic energy',
