@@ -25,7 +25,7 @@ import { ConfigError } from '../util/errors.js';
 import { Params } from '../models/equivariant/nn.js';
 import { createEgnn, inverseInDegree, type EgnnConfig } from '../models/equivariant/egnn.js';
 import { createGnn, createLinearDynamics } from '../models/equivariant/baselines.js';
-import { generateNBodyDataset, type NBodyDataOptions, type NBodyDataset, type NBodySplit } from './nbody_data.js';
+import { NBODY_DATA_DEFAULTS, generateNBodyDataset, type NBodyDataOptions, type NBodyDataset, type NBodySplit } from './nbody_data.js';
 import { Adam, trainStep } from './trainer.js';
 import { loadCheckpoint, saveCheckpoint, type TensorRecord } from './checkpoint_state.js';
 
@@ -71,6 +71,21 @@ export function validateNBodyTrainConfig(c: Partial<NBodyTrainConfig>): NBodyTra
   if (!(o.lr > 0)) throw new ConfigError('lr', 'a number > 0', JSON.stringify(o.lr));
   if (!Number.isInteger(o.seed)) throw new ConfigError('seed', 'an integer', JSON.stringify(o.seed));
   return Object.freeze(o);
+}
+
+/**
+ * The full data options a run's config stands for. Checkpoints written before the `rng`
+ * option existed (session 1) were trained on the workbench's own stream, so a config recorded
+ * without `rng` inside a checkpoint means `'gnnwb'`; a fresh config without it means today's
+ * default (the reference's NumPy draw).
+ */
+export function resolveNBodyData(data: Partial<NBodyDataOptions>, fromCheckpoint: boolean): NBodyDataOptions {
+  return { ...NBODY_DATA_DEFAULTS, ...(fromCheckpoint ? { rng: 'gnnwb' as const } : {}), ...data };
+}
+
+function sameData(a: NBodyDataOptions, b: NBodyDataOptions): boolean {
+  const key = (o: NBodyDataOptions): string => JSON.stringify(Object.keys(o).sort().map((k) => [k, (o as unknown as Record<string, unknown>)[k]]));
+  return key(a) === key(b);
 }
 
 /** Tensors of one batch of B graphs. */
@@ -254,6 +269,11 @@ export async function trainNBody(
   if (cfg.checkpointPath) {
     const ck = loadCheckpoint<NBodyRunMeta>(cfg.checkpointPath);
     if (ck) {
+      const was = resolveNBodyData(ck.meta.config.data ?? {}, true);
+      const now = resolveNBodyData(cfg.data, false);
+      if (!sameData(was, now)) {
+        throw new ConfigError('data', `the data the checkpoint ${cfg.checkpointPath} was trained on (${JSON.stringify(was)})`, `${JSON.stringify(now)} (use a new checkpointPath)`);
+      }
       const cur: Record<string, TensorRecord> = {};
       const bst: Record<string, TensorRecord> = {};
       for (const [k, t] of Object.entries(ck.tensors)) {

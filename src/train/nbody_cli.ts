@@ -25,7 +25,7 @@ import { initBackend } from '../engine/backend.js';
 import { ConfigError } from '../util/errors.js';
 import { generateNBodyDataset } from './nbody_data.js';
 import {
-  createNBodyModel, evaluateNBody, trainNBody, validateNBodyTrainConfig,
+  createNBodyModel, evaluateNBody, resolveNBodyData, trainNBody, validateNBodyTrainConfig,
   type NBodyModelKind, type NBodyRunMeta, type NBodyTrainConfig,
 } from './nbody.js';
 import { loadCheckpoint, type TensorRecord } from './checkpoint_state.js';
@@ -98,9 +98,10 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     const ck = loadCheckpoint<NBodyRunMeta>(path);
     if (!ck) throw new ConfigError(`runs.${name}`, 'an existing checkpoint file', JSON.stringify(path));
     const cfg = validateNBodyTrainConfig(ck.meta.config);
-    const key = JSON.stringify(cfg.data);
+    const dataOptions = resolveNBodyData(cfg.data, true);
+    const key = JSON.stringify(dataOptions);
     if (key !== dataKey) {
-      data = generateNBodyDataset(cfg.data);
+      data = generateNBodyDataset(dataOptions);
       dataKey = key;
     }
     const model = createNBodyModel(cfg);
@@ -124,6 +125,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       numParams: ck.meta.numParams,
       testEvalSeconds: evalSeconds,
       checkpoint: path,
+      data: dataOptions,
     });
     ctx.log(`${cfg.model}: test MSE ${testMse.toFixed(5)} (paper ${NBODY_PAPER_MSE[cfg.model]}) best epoch ${ck.meta.bestEpoch}/${ck.meta.epochsDone}`);
     model.params.dispose();
@@ -132,7 +134,6 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const out = {
     benchmark: 'EGNN paper N-body (charged, 5 particles): frame 30 → frame 40',
     protocol: { numTrain: 3000, numVal: 2000, numTest: 2000, batchSize: 100, lr: 5e-4, hidden: 64, layers: 4, selection: 'best validation MSE' },
-    data: JSON.parse(dataKey || '{}'),
     target: { egnnTestMse: 0.0075, met: egnn ? (egnn.testMse as number) <= 0.0075 : null },
     backend: info.name,
     note: 'Test MSE recomputed from the best-validation checkpoint on the regenerated test split. Wall times measured on a 2-core machine shared with other jobs.',

@@ -74,6 +74,23 @@ describe('N-body training (small config)', () => {
     }
   });
 
+  it('refuses to resume a checkpoint on other data; a session-1 checkpoint (no rng recorded) means the gnnwb stream', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gnnwb-nbody-'));
+    try {
+      const ck = join(dir, 'ck.json');
+      const cfg = { ...tiny, model: 'linear' as const, epochs: 3, checkpointPath: ck, maxSeconds: 0, data: { seed: 5, numTrain: 200, numVal: 100, numTest: 100 } };
+      (await trainNBody(cfg, data)).model.params.dispose();
+      // Recorded without rng → the checkpoint stands for rng 'gnnwb'; today's default is 'numpy-legacy'.
+      await expect(trainNBody(cfg, data)).rejects.toThrow(/checkpoint .* was trained on/);
+      await expect(trainNBody({ ...cfg, data: { ...cfg.data, rng: 'gnnwb', seed: 6 } }, data)).rejects.toThrow(/"seed":5/);
+      const ok = await trainNBody({ ...cfg, data: { ...cfg.data, rng: 'gnnwb' } }, data);
+      expect(ok.result.epochsDone).toBe(2);
+      ok.model.params.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('EGNN learns: beats the static and linear-dynamics baselines within 15 epochs', async () => {
     let staticMse = 0;
     const s = data.test;
