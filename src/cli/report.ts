@@ -2,6 +2,7 @@
  * `gnnwb report <run-dir|result.json>... [--out DIR] [--title T]` and
  * `gnnwb report --config reports/all.json [--out DIR]`: metrics.json + self-contained report.html.
  */
+import { join } from 'node:path';
 import { buildReport } from '../report/report.js';
 import { loadReportConfig } from '../report/sources.js';
 import { ConfigError } from '../util/errors.js';
@@ -22,7 +23,7 @@ paths are relative to the config file.
 
 Writes DIR/metrics.json (deterministic: the same sources on the same backend give the same
 bytes) and DIR/report.html (one file, plotly.js inlined, opens offline). DIR defaults to the
-config's "out", else the first run folder (or the current folder for result files).`,
+config's "out", else the first run folder (runs/report when the first argument is a file).`,
   async run(args, ctx) {
     const title = typeof args.options.title === 'string' ? args.options.title : undefined;
     const outOpt = typeof args.options.out === 'string' ? args.options.out : undefined;
@@ -39,7 +40,7 @@ config's "out", else the first run folder (or the current folder for result file
     }
     if (args.positional.length === 0) throw new ConfigError('<run-dir>', 'at least one run folder or result file (or --config FILE)', 'none');
     const first = args.positional[0];
-    const out = outOpt ?? (first.toLowerCase().endsWith('.json') ? '.' : first);
+    const out = outOpt ?? (first.toLowerCase().endsWith('.json') ? join('runs', 'report') : first);
     const r = await buildReport({ runs: args.positional, out, title });
     ctx.out(`report: ${r.htmlPath}`);
     ctx.out(`metrics: ${r.metricsPath}`);
