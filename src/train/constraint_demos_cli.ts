@@ -51,7 +51,7 @@ registerKind('rollout', 'constraints-momentum-trained', 'issue 9 (a): trained pa
   const out = r.config.out;
   writeJson(out, { ...r, wallSeconds: (performance.now() - t0) / 1000, environment: environment(info) });
   const L = r.steps;
-  ctx.log(`momentum drift (max over rollouts): plain ${r.plain.maxAbsDrift.toExponential(3)}, conserving ${r.conserving.maxAbsDrift.toExponential(3)}, simulator ${r.reference.maxAbsDrift.toExponential(3)}; position MSE at step ${L}: plain ${r.plain.mse[L].toExponential(3)}, conserving ${r.conserving.mse[L].toExponential(3)}, constant velocity ${r.constantVelocity.mse[L].toExponential(3)}`);
+  ctx.log(`momentum drift (max over rollouts): plain ${r.plain.maxAbsDrift.toExponential(3)}, conserving ${r.conserving.maxAbsDrift.toExponential(3)}, simulator ${r.reference.maxAbsDrift.toExponential(3)}; position MSE at step ${L}: plain ${r.plain.mse[L].toExponential(3)} (${r.plain.alive[L]} not diverged), conserving ${r.conserving.mse[L].toExponential(3)} (${r.conserving.alive[L]}), constant velocity ${r.constantVelocity.mse[L].toExponential(3)}`);
   ctx.out(JSON.stringify({ out }));
   return 0;
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 describe('demo (a): particle surrogate with/without momentum-conserving messages', () => {
   it('after training, the conserving rollout keeps total momentum to float rounding and the plain one drifts', () => {
-    const r = momentumTrainedDemo({ trainTrajectories: 4, testTrajectories: 2, hidden: 16, steps: 15, batchSize: 8, sim: { numSteps: 1000 } });
+    const r = momentumTrainedDemo({ trainTrajectories: 4, testTrajectories: 2, hidden: 16, steps: 15, batchSize: 8, sim: { numSteps: 1000, sampleEvery: 100 } });
     expect(r.steps).toBe(8);
     expect(r.plain.drift.length).toBe(9);
     expect(r.plain.mse[0]).toBe(0);
