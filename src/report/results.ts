@@ -10,7 +10,7 @@
  *   (model vs solver per frame; the training-step bench vs PyTorch, `mgn_bench*.json`).
  * - weather (`weather-graphcast`, src/train/weather*.ts → `results/weather*.json`):
  *   latitude-weighted RMSE of h and wind and ACC of h vs lead time (model, persistence, coarse
- *   solver), relative mass drift, optional lat-lon heatmaps of h and the reference energy from
+ *   solver, and the per-grid-point linear baseline when the file has it), relative mass drift, optional lat-lon heatmaps of h and the reference energy from
  *   the held-out HDF5 dataset, and the rollout speed against the reference solver.
  * - N-body / LJ results (`results/nbody_*.json`, `lj_potential.json`) — see nbody.ts-style
  *   fields: loss curves (train/val/test MSE per epoch), NVE energy, g(r).
@@ -240,7 +240,9 @@ export async function weatherResultRun(path: string, comp: WeatherCompanions = {
     const x = nums(src.leadHours) ?? lead;
     return y && y.length === x.length ? [{ name, x, y }] : [];
   };
-  const trio = (k: string) => [...line('model', model, k), ...line('persistence', pers, k), ...line(coarseName, coarse, k)];
+  // Optional per-grid-point linear baseline (newer writers): drawn beside the others.
+  const linear = o(met.linearPerGridPoint);
+  const trio = (k: string) => [...line('model', model, k), ...line('persistence', pers, k), ...line(coarseName, coarse, k), ...line('linear per grid point', linear, k)];
   panels.push({ id: 'wx-rmse-h', section: 'rollout-error', title: 'Height RMSE vs lead time (latitude-weighted)', xLabel: 'lead (h)', yLabel: 'RMSE h (m)', series: trio('rmseH'), row: 'wx-rmse' });
   panels.push({ id: 'wx-rmse-wind', section: 'rollout-error', title: 'Wind RMSE vs lead time (latitude-weighted)', xLabel: 'lead (h)', yLabel: 'RMSE |u| (m/s)', series: trio('rmseWind'), row: 'wx-rmse' });
   panels.push({ id: 'wx-acc-h', section: 'rollout-error', title: 'Height anomaly correlation (ACC) vs lead time', xLabel: 'lead (h)', yLabel: 'ACC h', series: trio('accH'), row: 'wx-acc' });
@@ -258,7 +260,7 @@ export async function weatherResultRun(path: string, comp: WeatherCompanions = {
   };
   const last = lead[lead.length - 1];
   for (const hrs of [24, last]) {
-    for (const [src, nm] of [[model, 'model'], [pers, 'persistence'], [coarse, 'coarseSolver']] as const) {
+    for (const [src, nm] of [[model, 'model'], [pers, 'persistence'], [coarse, 'coarseSolver'], [linear, 'linearPerGridPoint']] as const) {
       const v = at(src, 'rmseH', hrs);
       if (v !== undefined) scalars[`${nm}.rmseH@${hrs}h`] = v;
     }

@@ -160,13 +160,19 @@ describe('report', () => {
     const src = readJson(results('weather.json'));
     const { metrics: m, timings } = await weatherResultRun(results('weather.json'));
     const rh = m.panels.find((p) => p.id === 'wx-rmse-h')!;
-    expect(rh.series.map((s) => s.name)).toEqual(['model', 'persistence', 'coarse solver (level 3)']);
+    expect(rh.series.map((s) => s.name)).toEqual(['model', 'persistence', `coarse solver (level ${src.metrics.coarseSolver.level})`]);
     expect(rh.series[0].y[3]).toBe(Number(src.metrics.model.rmseH[3].toPrecision(9)));
     expect(m.scalars['model.rmseH@24h']).toBe(Number(src.metrics.model.rmseH[src.metrics.model.leadHours.indexOf(24)].toPrecision(9)));
     expect(m.panels.find((p) => p.id === 'wx-mass')!.series.length).toBe(3);
     expect(m.panels.find((p) => p.id === 'wx-acc-h')).toBeDefined();
     expect(timings[0].peer!.value / timings[0].value).toBeCloseTo(src.timing.speedupModelVsReference, 9);
     expect(m.notes!.join(' ')).toMatch(/no history/); // loss curve: only first/last recorded
+    // Newer writers add a per-grid-point linear baseline: drawn beside the others.
+    const lin = join(dir, 'wx_linear.json');
+    writeFileSync(lin, JSON.stringify({ ...src, metrics: { ...src.metrics, linearPerGridPoint: { ...src.metrics.persistence, rmseH: src.metrics.persistence.rmseH.map((v: number) => v / 2) } } }));
+    const l = (await weatherResultRun(lin)).metrics;
+    expect(l.panels.find((p) => p.id === 'wx-rmse-h')!.series.map((s) => s.name)).toContain('linear per grid point');
+    expect(l.scalars['linearPerGridPoint.rmseH@24h']).toBeCloseTo(m.scalars['persistence.rmseH@24h'] / 2, 6);
     // A writer-provided snapshot on a full lat-lon grid → an equirectangular heatmap.
     const lat = [-60, 0, 60], lon = [-120, 0, 120, 180];
     const f = join(dir, 'wx_snap.json');
