@@ -10,7 +10,9 @@
  *
  * Particles of unequal masses are integrated with symplectic Euler (v += Δt F/m, x += Δt v)
  * on a fixed all-pairs graph; the total momentum drift is reported with rollout_metrics.ts.
- * It shows the layer's guarantee on a rollout, not the accuracy of a trained model.
+ * It shows the layer's guarantee on a rollout, not the accuracy of a trained model. The
+ * trained comparison is constraint_demos_particles.ts (`gnnwb rollout` kind
+ * `constraints-momentum-trained`), which writes the same default result file.
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';
