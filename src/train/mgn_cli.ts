@@ -196,7 +196,8 @@ registerKind('rollout', 'constraints-momentum', 'issue 9 (a): momentum drift of 
   const cfg = (c ?? {}) as { particles?: number; steps?: number; dt?: number; seed?: number; out?: string };
   await initBackend();
   const r = momentumDemo(cfg);
-  const out = typeof cfg.out === 'string' ? cfg.out : 'results/constraints_momentum.json';
+  // Not the trained demo's file (results/constraints_momentum.json): this one must not overwrite it.
+  const out = typeof cfg.out === 'string' ? cfg.out : 'results/constraints_momentum_untrained.json';
   writeJson(out, {
     demonstration: 'issue 9 (a): total momentum drift over a particle rollout, with and without momentum-conserving messages',
     caveat: 'Untrained surrogate (random seeded weights); shows the construction\'s guarantee over a rollout, not a trained model\'s accuracy. A trained particle surrogate comparison was not run.',

@@ -12,7 +12,8 @@
  * on a fixed all-pairs graph; the total momentum drift is reported with rollout_metrics.ts.
  * It shows the layer's guarantee on a rollout, not the accuracy of a trained model. The
  * trained comparison is constraint_demos_particles.ts (`gnnwb rollout` kind
- * `constraints-momentum-trained`), which writes the same default result file.
+ * `constraints-momentum-trained`, results/constraints_momentum.json); this one writes
+ * results/constraints_momentum_untrained.json by default.
  */
 import { tf } from '../engine/tf.js';
 import { Rng } from '../engine/rng.js';

@@ -291,7 +291,10 @@ export async function trainNBody(
     if (!cfg.checkpointPath) return;
     const tensors: Record<string, TensorRecord> = { ...model.params.snapshot(), ...opt.state() };
     for (const [k, t] of Object.entries(best)) tensors[`best/${k}`] = t;
-    saveCheckpoint(cfg.checkpointPath, { meta: { ...meta, adamStep: opt.step }, tensors });
+    // The checkpoint records the resolved data options (with `rng`), so a resume compares like
+    // with like whatever defaults the config left out.
+    const config = { ...meta.config, data: resolveNBodyData(meta.config.data, false) };
+    saveCheckpoint(cfg.checkpointPath, { meta: { ...meta, config, adamStep: opt.step }, tensors });
   };
   const train = ds.train;
   const n = train.numParticles;

@@ -80,7 +80,16 @@ describe('N-body training (small config)', () => {
       const ck = join(dir, 'ck.json');
       const cfg = { ...tiny, model: 'linear' as const, epochs: 3, checkpointPath: ck, maxSeconds: 0, data: { seed: 5, numTrain: 200, numVal: 100, numTest: 100 } };
       (await trainNBody(cfg, data)).model.params.dispose();
-      // Recorded without rng → the checkpoint stands for rng 'gnnwb'; today's default is 'numpy-legacy'.
+      // New checkpoints record the resolved data options, rng included, so the same config resumes.
+      const saved = loadCheckpoint<{ config: { data: Record<string, unknown> } }>(ck)!;
+      expect(saved.meta.config.data.rng).toBe('numpy-legacy');
+      const again = await trainNBody(cfg, data);
+      expect(again.result.epochsDone).toBe(2);
+      again.model.params.dispose();
+      // A session-1 checkpoint recorded data without rng: it stands for the 'gnnwb' stream, so
+      // today's default ('numpy-legacy') is refused.
+      delete saved.meta.config.data.rng;
+      saveCheckpoint(ck, saved);
       await expect(trainNBody(cfg, data)).rejects.toThrow(/checkpoint .* was trained on/);
       await expect(trainNBody({ ...cfg, data: { ...cfg.data, rng: 'gnnwb', seed: 6 } }, data)).rejects.toThrow(/"seed":5/);
       const ok = await trainNBody({ ...cfg, data: { ...cfg.data, rng: 'gnnwb' } }, data);
