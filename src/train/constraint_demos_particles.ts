@@ -34,7 +34,7 @@ import { mlp, type Mlp } from '../models/layers.js';
 import { ParamStore } from '../models/params.js';
 import { adam, disposeGrads, valueAndGrads } from '../models/optim.js';
 import { gatherRows, segmentSum } from '../models/segment.js';
-import { symmetricEdgeValues } from '../models/constraints/antisymmetric.js';
+import { reverseEdgeIndex, symmetricEdgeValues } from '../models/constraints/antisymmetric.js';
 import { nbodyOptions, simulateCharged, type NBodyOptions } from '../sims/md/nbody.js';
 import { ValueError } from '../util/errors.js';
 import { momentumDrift } from './rollout_metrics.js';
@@ -147,7 +147,7 @@ export interface MomentumDemoModel {
 }
 
 /** Normalised node outputs [N, 6] = [Δv̂, Δx̂] for a batch (call inside tidy/tape). */
-function forward(m: MomentumDemoModel, f: ReturnType<typeof features>, senders: tf.Tensor1D, receivers: tf.Tensor1D, N: number): tf.Tensor2D {
+function forward(m: MomentumDemoModel, f: ReturnType<typeof features>, senders: tf.Tensor1D, receivers: tf.Tensor1D, reverse: tf.Tensor1D, N: number): tf.Tensor2D {
   const E = senders.shape[0];
   const h = tf.tensor2d(f.h, [N, F]);
   const sym = tf.tensor2d(f.sym, [E, SYM]);
@@ -155,7 +155,7 @@ function forward(m: MomentumDemoModel, f: ReturnType<typeof features>, senders: 
   const relv = tf.tensor2d(f.relv, [E, D]);
   // [E, K] pair scalars
   const s = m.variant === 'conserving'
-    ? symmetricEdgeValues(m.psi, h, senders, receivers, sym)
+    ? symmetricEdgeValues(m.psi, h, senders, receivers, sym, undefined, reverse)
     : m.psi(tf.concat([gatherRows(h, senders), gatherRows(h, receivers), sym], 1) as tf.Tensor2D);
   const col = (k: number) => tf.slice(s, [0, k], [E, 1]);
   // [E, 3] each: α r + β w and γ r + δ w
@@ -180,6 +180,7 @@ function train(m: MomentumDemoModel, trajs: readonly Traj[], n: number, c: Momen
   const B = c.batchSize, N = B * n;
   const g = batchGraph(B, n);
   const senders = tf.tensor1d(g.senders, 'int32'), receivers = tf.tensor1d(g.receivers, 'int32');
+  const reverse = tf.tensor1d(reverseEdgeIndex(g.senders, g.receivers), 'int32');
   const decayAt = Math.round(c.lrDecayAt * c.steps);
   let opt = adam({ lr: c.lr });
   const losses: { step: number; loss: number }[] = [];
@@ -209,7 +210,7 @@ function train(m: MomentumDemoModel, trajs: readonly Traj[], n: number, c: Momen
     }
     const feat = features(x, v, q, g.senders, g.receivers);
     const y = tf.tensor2d(target, [N, 6]);
-    const { value, grads } = valueAndGrads(m.params, () => tf.mean(tf.square(tf.sub(forward(m, feat, senders, receivers, N), y))) as tf.Scalar);
+    const { value, grads } = valueAndGrads(m.params, () => tf.mean(tf.square(tf.sub(forward(m, feat, senders, receivers, reverse, N), y))) as tf.Scalar);
     opt.apply(m.params, grads);
     const lv = value.dataSync()[0];
     tf.dispose([value, y]);
@@ -225,7 +226,7 @@ function train(m: MomentumDemoModel, trajs: readonly Traj[], n: number, c: Momen
     }
   }
   opt.dispose();
-  tf.dispose([senders, receivers]);
+  tf.dispose([senders, receivers, reverse]);
   return { losses, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -237,6 +238,7 @@ function rollout(m: MomentumDemoModel | null, trajs: readonly Traj[], n: number,
   const B = trajs.length, N = B * n;
   const g = batchGraph(B, n);
   const senders = tf.tensor1d(g.senders, 'int32'), receivers = tf.tensor1d(g.receivers, 'int32');
+  const reverse = tf.tensor1d(reverseEdgeIndex(g.senders, g.receivers), 'int32');
   const x = new Float64Array(N * D), v = new Float64Array(N * D), q = new Float64Array(N);
   trajs.forEach((t, b) => {
     x.set(t.x.subarray(0, n * D), b * n * D);
@@ -249,7 +251,7 @@ function rollout(m: MomentumDemoModel | null, trajs: readonly Traj[], n: number,
   for (let k = 0; k < steps; k++) {
     if (m) {
       const feat = features(x, v, q, g.senders, g.receivers);
-      const out = tf.tidy(() => forward(m, feat, senders, receivers, N));
+      const out = tf.tidy(() => forward(m, feat, senders, receivers, reverse, N));
       const o = out.dataSync();
       out.dispose();
       for (let i = 0; i < N; i++) {
@@ -281,7 +283,7 @@ function rollout(m: MomentumDemoModel | null, trajs: readonly Traj[], n: number,
       xs[b].push(xb);
     });
   }
-  tf.dispose([senders, receivers]);
+  tf.dispose([senders, receivers, reverse]);
   return { v: vs, x: xs, divergedAt };
 }
 

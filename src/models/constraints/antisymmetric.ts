@@ -4,22 +4,29 @@
  *
  * For an edge e = (s → r) with reverse edge ē = (r → s), a learned pair function ψ gives
  *
- *   f_e = ψ([h_s, h_r, a_e]) − ψ([h_r, h_s, a_e])          (a_e: symmetric edge features, a_ē = a_e)
+ *   y_e = ψ([h_s, h_r, a_e, b_e]),      f_e = y_e − y_ē
  *
- * so f_ē = −f_e holds *exactly* in floating point (x − y = −(y − x) in IEEE arithmetic), for
- * any weights of ψ. Optional *antisymmetric* edge features b_e (b_ē = −b_e, e.g. the relative
- * position x_r − x_s or velocity v_r − v_s) enter negated in the second half:
+ * (a_e: symmetric edge features, a_ē = a_e; b_e: optional antisymmetric ones, b_ē = −b_e, such
+ * as the relative position x_r − x_s or velocity v_r − v_s). Then f_ē = y_ē − y_e = −f_e holds
+ * *exactly* in floating point (x − y = −(y − x) in IEEE arithmetic) for any weights and any
+ * inputs: the two values are formed from the same two numbers, y_ē being a copy (row gather) of
+ * ψ's output for the reverse edge. When the features are symmetric/antisymmetric as stated,
+ * f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]). Summed over a symmetric edge set,
+ * Σ_e f_e = 0 up to summation rounding.
  *
- *   f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e])
+ * ψ runs once per edge (`[E, K]` rows). An earlier version evaluated ψ on both orientations of
+ * every edge (`[2E, K]` rows) and relied on ψ giving bit-identical results for identical rows at
+ * different positions of the batch; OpenBLAS-backed matrix products (the native backend) do not
+ * (tail rows take another kernel), which broke the exactness there.
  *
- * and the second term is exactly the first term of the reverse edge, so f_ē = −f_e still holds. Summed over a symmetric edge set, Σ_e f_e = 0 up to summation rounding.
- * Both halves go through ψ in one call (`[2E, K]` rows), so ψ runs once per layer.
+ * `reverse` (`[E]` int32, `rev[e]` = index of ē) can be passed in; otherwise it is computed from
+ * senders/receivers (a data read and a hash map per call: pass it in a training loop).
  *
  * Shapes: h `[N, F]`, senders/receivers `[E]` int32, edgeSym `[E, K]` (optional), edgeAnti
  * `[E, K']` (optional), ψ: `[M, 2F+K+K']` → `[M, D]`; result `[E, D]`.
  */
 import { tf } from '../../engine/tf.js';
-import { ValueError } from '../../util/errors.js';
+import { ShapeError, ValueError } from '../../util/errors.js';
 import { gatherRows } from '../segment.js';
 
 /** A learned function applied row-wise: `[M, K] → [M, D]` (e.g. an MLP). */
@@ -30,14 +37,16 @@ export type RowFunction = (x: tf.Tensor2D) => tf.Tensor2D;
  * Throws when the edge set is not symmetric: antisymmetric messages conserve only then.
  * Self-loops are their own reverse (and then carry f_e = 0).
  */
-export function reverseEdgeIndex(senders: Int32Array, receivers: Int32Array): Int32Array {
+export function reverseEdgeIndex(senders: ArrayLike<number>, receivers: ArrayLike<number>): Int32Array {
   const E = senders.length;
-  const key = (s: number, r: number): string => `${s},${r}`;
-  const byPair = new Map<string, number>();
-  for (let e = 0; e < E; e++) byPair.set(key(senders[e], receivers[e]), e);
+  if (receivers.length !== E) throw new ShapeError('receivers', `length ${E} (as senders)`, `length ${receivers.length}`);
+  let n = 0;
+  for (let e = 0; e < E; e++) n = Math.max(n, senders[e] + 1, receivers[e] + 1);
+  const byPair = new Map<number, number>();
+  for (let e = 0; e < E; e++) byPair.set(senders[e] * n + receivers[e], e);
   const rev = new Int32Array(E);
   for (let e = 0; e < E; e++) {
-    const k = byPair.get(key(receivers[e], senders[e]));
+    const k = byPair.get(receivers[e] * n + senders[e]);
     if (k === undefined) {
       throw new ValueError(
         `edge ${e} (${senders[e]} → ${receivers[e]})`,
@@ -51,25 +60,28 @@ export function reverseEdgeIndex(senders: Int32Array, receivers: Int32Array): In
   return rev;
 }
 
-/** ψ on the forward rows [h_s, h_r, a, b] stacked over the backward rows [h_r, h_s, a, −b]: [2E, D]. */
-function pairRows(psi: RowFunction, h: tf.Tensor2D, senders: tf.Tensor1D, receivers: tf.Tensor1D, edgeSym?: tf.Tensor2D, edgeAnti?: tf.Tensor2D): tf.Tensor2D {
-  const hs = gatherRows(h, senders); // [E, F]
-  const hr = gatherRows(h, receivers); // [E, F]
-  const fwd: tf.Tensor2D[] = [hs, hr];
-  const bwd: tf.Tensor2D[] = [hr, hs];
-  if (edgeSym) {
-    fwd.push(edgeSym);
-    bwd.push(edgeSym);
+/** The reverse-edge index as a tensor: `reverse` checked, or computed from senders/receivers. */
+function reverseTensor(senders: tf.Tensor1D, receivers: tf.Tensor1D, reverse?: tf.Tensor1D): tf.Tensor1D {
+  const E = senders.shape[0];
+  if (reverse) {
+    if (reverse.rank !== 1 || reverse.shape[0] !== E || reverse.dtype !== 'int32') {
+      throw new ShapeError('reverse', `an int32 tensor of shape [${E}]`, `${reverse.dtype} shape [${reverse.shape.join(', ')}]`);
+    }
+    return reverse;
   }
-  if (edgeAnti) {
-    fwd.push(edgeAnti);
-    bwd.push(tf.neg(edgeAnti));
-  }
-  // [2E, 2F+K+K'] → [2E, D]
-  return psi(tf.concat([tf.concat(fwd, 1), tf.concat(bwd, 1)], 0) as tf.Tensor2D);
+  return tf.tensor1d(reverseEdgeIndex(senders.dataSync(), receivers.dataSync()), 'int32');
 }
 
-/** f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]); see the module doc. */
+/** y_e = ψ([h_s, h_r, a_e, b_e]) for every edge: [E, D]. */
+function edgeRows(psi: RowFunction, h: tf.Tensor2D, senders: tf.Tensor1D, receivers: tf.Tensor1D, edgeSym?: tf.Tensor2D, edgeAnti?: tf.Tensor2D): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [gatherRows(h, senders), gatherRows(h, receivers)]; // [E, F] each
+  if (edgeSym) parts.push(edgeSym);
+  if (edgeAnti) parts.push(edgeAnti);
+  // [E, 2F+K+K'] → [E, D]
+  return psi(tf.concat(parts, 1) as tf.Tensor2D);
+}
+
+/** f_e = y_e − y_ē with y_e = ψ([h_s, h_r, a_e, b_e]); see the module doc. */
 export function antisymmetricEdgeValues(
   psi: RowFunction,
   h: tf.Tensor2D,
@@ -77,17 +89,16 @@ export function antisymmetricEdgeValues(
   receivers: tf.Tensor1D,
   edgeSym?: tf.Tensor2D,
   edgeAnti?: tf.Tensor2D,
+  reverse?: tf.Tensor1D,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const E = senders.shape[0];
-    const y = pairRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [2E, D]
-    const D = y.shape[1];
-    // [E, D]
-    return tf.sub(tf.slice(y, [0, 0], [E, D]), tf.slice(y, [E, 0], [E, D])) as tf.Tensor2D;
+    const rev = reverseTensor(senders, receivers, reverse);
+    const y = edgeRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [E, D]
+    return tf.sub(y, gatherRows(y, rev)) as tf.Tensor2D; // [E, D]
   });
 }
 
-/** s_e = ψ([h_s, h_r, a_e, b_e]) + ψ([h_r, h_s, a_e, −b_e]): symmetric (s_ē = s_e exactly). */
+/** s_e = y_e + y_ē: symmetric (s_ē = s_e exactly, IEEE addition is commutative). */
 export function symmetricEdgeValues(
   psi: RowFunction,
   h: tf.Tensor2D,
@@ -95,12 +106,11 @@ export function symmetricEdgeValues(
   receivers: tf.Tensor1D,
   edgeSym?: tf.Tensor2D,
   edgeAnti?: tf.Tensor2D,
+  reverse?: tf.Tensor1D,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const E = senders.shape[0];
-    const y = pairRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [2E, D]
-    const D = y.shape[1];
-    // [E, D]; addition is commutative in IEEE, so s_ē = s_e exactly.
-    return tf.add(tf.slice(y, [0, 0], [E, D]), tf.slice(y, [E, 0], [E, D])) as tf.Tensor2D;
+    const rev = reverseTensor(senders, receivers, reverse);
+    const y = edgeRows(psi, h, senders, receivers, edgeSym, edgeAnti); // [E, D]
+    return tf.add(y, gatherRows(y, rev)) as tf.Tensor2D; // [E, D]
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Mass-conserving flux layer (finite-volume form) for meshes and the sphere.
  *
- * The network predicts an antisymmetric flux per edge, F_e = ψ(s, r) − ψ(r, s) (mass per
+ * The network predicts an antisymmetric flux per edge, F_e = y_e − y_ē = ψ(s, r) − ψ(r, s) (mass per
  * unit time leaving s towards r, see antisymmetric.ts), and each node's cell updates by the
  * area-weighted divergence of those fluxes plus a prescribed boundary inflow b_i:
  *
@@ -33,6 +33,8 @@ export interface FluxInputs {
   readonly boundaryFlux?: tf.Tensor2D;
   /** Time step Δt (default 1). */
   readonly dt?: number;
+  /** [E] int32 index of each edge's reverse (`reverseEdgeIndex`); computed when absent. */
+  readonly reverse?: tf.Tensor1D;
 }
 
 /** Result: the per-node increment and the per-edge fluxes it sums. */
@@ -50,7 +52,7 @@ export function massConservingUpdate(psi: RowFunction): (inputs: FluxInputs) => 
       if (x.areas.rank !== 2 || x.areas.shape[0] !== x.numNodes || x.areas.shape[1] !== 1) {
         throw new ShapeError('areas', `a tensor of shape [${x.numNodes}, 1]`, `shape [${x.areas.shape.join(', ')}]`);
       }
-      const fluxes = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym); // [E, C]
+      const fluxes = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, undefined, x.reverse); // [E, C]
       let net = segmentSum(fluxes, x.receivers, x.numNodes); // [N, C]
       if (x.boundaryFlux) net = tf.add(net, x.boundaryFlux) as tf.Tensor2D;
       const dt = x.dt ?? 1;

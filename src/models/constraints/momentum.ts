@@ -8,10 +8,11 @@
  *
  * for any inputs and weights. Two constructions:
  *
- * - `'vector'`: f_e = ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]) with ψ: `[·] → [D]`
+ * - `'vector'`: f_e = y_e − y_ē, y_e = ψ([h_s, h_r, a_e, b_e]), ψ: `[·] → [D]`, i.e.
+ *   ψ([h_s, h_r, a_e, b_e]) − ψ([h_r, h_s, a_e, −b_e]) (antisymmetric.ts)
  *   (a: symmetric edge features, b: optional antisymmetric ones such as x_r − x_s)
  *   (conserves momentum; not rotation-equivariant unless the inputs make it so);
- * - `'radial'`: f_e = (ψ([h_s, h_r, a_e]) + ψ([h_r, h_s, a_e])) · (x_r − x_s), ψ: `[·] → [1]`
+ * - `'radial'`: f_e = (y_e + y_ē) · (x_r − x_s), i.e. (ψ([h_s, h_r, a_e]) + ψ([h_r, h_s, a_e])) · (x_r − x_s), ψ: `[·] → [1]`
  *   (a central force: conserves linear *and* angular momentum, rotation-equivariant when h and a
  *   are invariant). `relPos` must be x_r − x_s per edge, computed so that the reverse edge gets
  *   the exact negative (true of a plain difference, and of a minimum-image difference).
@@ -48,6 +49,8 @@ export interface PairInputs {
   readonly edgeAnti?: tf.Tensor2D;
   /** [E, D] x_r − x_s; required by 'radial'. */
   readonly relPos?: tf.Tensor2D;
+  /** [E] int32 index of each edge's reverse ({@link reverseEdgeIndex}); computed when absent. */
+  readonly reverse?: tf.Tensor1D;
 }
 
 /** Result: per-node update and the per-edge antisymmetric values it sums. */
@@ -68,10 +71,10 @@ export function momentumConservingUpdate(options: MomentumOptions): (inputs: Pai
     tf.tidy(() => {
       let f: tf.Tensor2D;
       if (mode === 'vector') {
-        f = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti); // [E, D]
+        f = antisymmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti, x.reverse); // [E, D]
       } else {
         if (!x.relPos) throw new ValueError('relPos', "an [E, D] tensor for mode 'radial'", 'undefined');
-        const s = symmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti); // [E, 1]
+        const s = symmetricEdgeValues(psi, x.h, x.senders, x.receivers, x.edgeSym, x.edgeAnti, x.reverse); // [E, 1]
         if (s.shape[1] !== 1) throw new ShapeError('psi output', "width 1 for mode 'radial'", `width ${s.shape[1]}`);
         f = tf.mul(s, x.relPos) as tf.Tensor2D; // [E, D]
       }

@@ -17,8 +17,11 @@ beforeAll(async () => {
 const SEED = 77001;
 const F = 2, D = 3;
 
-/** Max |f_e + f_ē| and |Σ F| relative to Σ|f| for a random case; `asSym` = the broken use (b passed as symmetric). */
-function check(seed: number, n: number, asSym: boolean): { pair: number; total: number } {
+/**
+ * Max |f_e + f_ē| and |Σ F| relative to Σ|f| for a random case. `broken`: a wrong reverse index
+ * (each edge paired with the next one's reverse) — what a layer that pairs edges wrongly does.
+ */
+function check(seed: number, n: number, broken: boolean): { pair: number; total: number } {
   const rng = new Rng(seed);
   const { senders, receivers } = randomSymmetricGraph(rng, n, 0.7);
   const E = senders.length;
@@ -41,15 +44,14 @@ function check(seed: number, n: number, asSym: boolean): { pair: number; total: 
   const s = tf.tensor1d(senders, 'int32'), r = tf.tensor1d(receivers, 'int32');
   const symT = tf.tensor2d(sym, [E, 1]), antiT = tf.tensor2d(anti, [E, 2 * D]);
   const layer = momentumConservingUpdate({ psi: (z) => mlpApply(w, z), mode: 'vector' });
-  const out = asSym
-    ? layer({ h, senders: s, receivers: r, numNodes: n, edgeSym: tf.concat([symT, antiT], 1) as tf.Tensor2D })
-    : layer({ h, senders: s, receivers: r, numNodes: n, edgeSym: symT, edgeAnti: antiT });
-  const f = out.edges.dataSync(), nodes = out.nodes.dataSync();
   const rev = reverseEdgeIndex(senders, receivers);
+  const wrong = tf.tensor1d(rev.map((_, e) => rev[(e + 1) % E]), 'int32');
+  const out = layer({ h, senders: s, receivers: r, numNodes: n, edgeSym: symT, edgeAnti: antiT, reverse: broken ? wrong : undefined });
+  const f = out.edges.dataSync(), nodes = out.nodes.dataSync();
   let pair = 0;
   for (let e = 0; e < E; e++) for (let c = 0; c < D; c++) pair = Math.max(pair, Math.abs(f[e * D + c] + f[rev[e] * D + c]));
   const total = Math.max(...columnSums(nodes, D).map(Math.abs)) / (absSum(f) + 1e-30);
-  tf.dispose([out.edges, out.nodes, h, s, r, symT, antiT, ...w]);
+  tf.dispose([out.edges, out.nodes, h, s, r, symT, antiT, wrong, ...w]);
   return { pair, total };
 }
 
@@ -61,12 +63,35 @@ describe('momentum-conserving messages with antisymmetric edge features', () => 
     }), { seed: SEED, numRuns: 40 });
   });
 
-  it('the property catches antisymmetric features used as if they were symmetric', () => {
+  it('the property catches a wrong reverse-edge index', () => {
     const res = fc.check(fc.property(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 2, max: 12 }), (seed, n) => {
       const r = check(seed, n, true);
       return r.pair === 0 && r.total < 1e-6;
     }), { seed: SEED, numRuns: 40 });
     expect(res.failed).toBe(true);
+  });
+
+  it('the given reverse index and the computed one give identical values; edgeSym and edgeAnti enter ψ alike', () => {
+    const rng = new Rng(11);
+    const n = 7;
+    const { senders, receivers } = randomSymmetricGraph(rng, n, 0.8);
+    const E = senders.length;
+    const w = randomMlp(rng, [2 * F + 1 + D, 8, D]);
+    const h = tf.tensor2d(rng.normalArray(n * F) as Float32Array, [n, F]);
+    const a = tf.tensor2d(rng.normalArray(E) as Float32Array, [E, 1]);
+    const b = tf.tensor2d(rng.normalArray(E * D) as Float32Array, [E, D]);
+    const s = tf.tensor1d(senders, 'int32'), r = tf.tensor1d(receivers, 'int32');
+    const rev = tf.tensor1d(reverseEdgeIndex(senders, receivers), 'int32');
+    const layer = momentumConservingUpdate({ psi: (z) => mlpApply(w, z), mode: 'vector' });
+    const base = { h, senders: s, receivers: r, numNodes: n };
+    const f1 = layer({ ...base, edgeSym: a, edgeAnti: b }).edges;
+    const f2 = layer({ ...base, edgeSym: a, edgeAnti: b, reverse: rev }).edges;
+    const ab = tf.concat([a, b], 1) as tf.Tensor2D;
+    const f3 = layer({ ...base, edgeSym: ab }).edges;
+    expect(Array.from(f2.dataSync())).toEqual(Array.from(f1.dataSync()));
+    expect(Array.from(f3.dataSync())).toEqual(Array.from(f1.dataSync()));
+    expect(() => layer({ ...base, edgeSym: a, reverse: tf.tensor1d([0], 'int32') })).toThrow(/reverse.*shape/);
+    tf.dispose([f1, f2, f3, ab, w, h, a, b, s, r, rev].flat());
   });
 
   it('gradients flow to the weights and to the antisymmetric features', () => {
