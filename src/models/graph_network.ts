@@ -86,7 +86,8 @@ export type GraphNetworkOutput = {
 export type GraphNetwork = (g: GraphNetworkInput) => GraphNetworkOutput;
 
 function isFused(u: EdgeUpdateFn | FusedEdgeUpdate): u is FusedEdgeUpdate {
-  return typeof u === 'object' && u !== null && typeof (u as FusedEdgeUpdate).fused === 'function';
+  // edgeMlp returns a function carrying `fused`, so both objects and functions qualify.
+  return (typeof u === 'object' || typeof u === 'function') && u !== null && typeof (u as FusedEdgeUpdate).fused === 'function';
 }
 
 /** Reduces edge rows onto `numSegments` rows with the chosen aggregation. */

@@ -66,7 +66,11 @@ describe('graphNetwork', () => {
     const edges = tf.tensor2d(rng.normalArray(9 * 4) as Float32Array, [9, 4]);
     const s = tf.tensor1d([0, 1, 2, 3, 4, 5, 0, 0, 1], 'int32');
     const r = tf.tensor1d([1, 2, 3, 4, 5, 0, 2, 2, 2], 'int32');
-    const gnF = graphNetwork({ updateEdge: em, updateNode: (v, a) => tf.concat([v, a], 1) as tf.Tensor2D, residual: false });
+    // graphNetwork must take the fused path for an edgeMlp (a function carrying `fused`): a
+    // stand-in of the same shape whose plain (concatenating) form throws proves it does.
+    let fusedCalls = 0;
+    const onlyFused = Object.assign(() => { throw new Error('plain path used'); }, { fused: (x: Parameters<typeof em.fused>[0]) => { fusedCalls++; return em.fused(x); } });
+    const gnF = graphNetwork({ updateEdge: onlyFused, updateNode: (v, a) => tf.concat([v, a], 1) as tf.Tensor2D, residual: false });
     const gnP = graphNetwork({ updateEdge: (e, a, b) => em(e, a, b), updateNode: (v, a) => tf.concat([v, a], 1) as tf.Tensor2D });
     const inp = { nodes, edges, senders: s, receivers: r, numNodes: 6 };
     const f = gnF(inp), q = gnP(inp);
@@ -75,6 +79,7 @@ describe('graphNetwork', () => {
     const gq = tf.grad((x: tf.Tensor) => tf.sum(tf.square(gnP({ ...inp, nodes: x as tf.Tensor2D }).nodes)))(nodes);
     expect(tf.max(tf.abs(tf.sub(gf, gq))).dataSync()[0]).toBeLessThan(1e-4);
     checkGradients(([x]) => tf.sum(tf.sin(gnF({ ...inp, nodes: x as tf.Tensor2D }).nodes)) as tf.Scalar, [nodes]);
+    expect(fusedCalls).toBeGreaterThan(0);
     p.dispose();
   });
 
