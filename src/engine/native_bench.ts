@@ -16,6 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf } from './tf.js';
@@ -31,6 +32,7 @@ import type { NBodySplit } from '../train/nbody_data.js';
 import { Adam, trainStep } from '../train/trainer.js';
 import { registerCommand, registerKind, type CommandContext, type ParsedArgs } from '../cli/registry.js';
 import { ValueError } from '../util/errors.js';
+import { writeJsonAtomic } from '../io/atomic.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TORCH_SCRIPT = path.join(root, 'bench', 'torch', 'mgn_step.py');
@@ -266,10 +268,25 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   for (const blocks of blockList) {
     for (const nodes of sizes) {
       const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks };
-      const step = buildProcessorStep(c);
       const label = `${blocks === 1 ? 'processor step' : `MGN processor (${blocks} blocks)`} N=${nodes} E=${c.edges}`;
-      compare(label, step.run, blocks === 1 ? steps : 1, () => torchStep(c, blocks === 1 ? steps : 1), { ...c }, processorFlops(c));
-      step.dispose();
+      // A case that fails (e.g. the 15-block 10k-node step exhausting the 4 GiB wasm heap that
+      // both backends keep tensors in) is recorded and the run goes on; the wasm heap is not
+      // reused after such a failure, so later cases may fail too and say so.
+      let step: ReturnType<typeof buildProcessorStep> | undefined;
+      try {
+        step = buildProcessorStep(c);
+        compare(label, step.run, blocks === 1 ? steps : 1, () => torchStep(c, blocks === 1 ? steps : 1), { ...c }, processorFlops(c));
+      } catch (e) {
+        const error = e instanceof Error ? e.message : String(e);
+        results.push({ case: label, ...c, error });
+        ctx.log(`${label}: FAILED: ${error}`);
+      } finally {
+        try {
+          step?.dispose();
+        } catch {
+          // disposal after a failed heap access can fail too; nothing more to free
+        }
+      }
     }
   }
   if (args.options['no-egnn'] !== true) {
@@ -277,26 +294,31 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
     compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, {});
     ep.dispose();
   }
-  ctx.out(
-    JSON.stringify(
+  const json = JSON.stringify(
       {
         bench: 'native',
         backend: info.name,
         threads: info.threads,
         blas: addon.info().blas,
         torchSetting: '1 torch thread (torch.set_num_threads(1)), OpenBLAS pthreads',
-        note: 'shared, loaded machine: compare ratios within this run, not absolute times; cpu = process CPU time over all threads (user+system)',
+        note: 'compare ratios within this run, not absolute times (other load moves them); cpu = process CPU time over all threads (user+system)',
+        date: new Date().toISOString(),
+        loadavg: os.loadavg(),
         ceiling,
         results,
       },
       null,
       2,
-    ),
-  );
+    );
+  if (typeof args.options.out === 'string') {
+    writeJsonAtomic(args.options.out, JSON.parse(json));
+    ctx.log(`wrote ${args.options.out}`);
+  }
+  ctx.out(json);
   return 0;
 }
 
-const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn]
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn] [--out file.json]
 
 Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
 run, interleaved: sgemm ceiling (2048²) and MeshGraphNets-style processor training steps

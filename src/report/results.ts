@@ -174,7 +174,8 @@ export function mgnResultRun(path: string, comp: MgnCompanions = {}, runName = r
     const bj = readJsonFile(b, 'a gnnwb bench mgn result');
     const ours = num(o(bj.json.ours).msPerStep), torch = num(o(o(bj.json.torch).fastest).msPerStep);
     if (ours !== undefined && torch !== undefined) {
-      timings.push({ name: `MGN training step (${String(bj.json.model ?? 'MeshGraphNet').split(',').slice(0, 2).join(',')}; ${o(bj.json.mesh).nodes} nodes)`, value: ours, unit: 'ms/step', peer: { name: `PyTorch ${o(bj.json.torch).version ?? ''} (${o(o(bj.json.torch).fastest).threads} thread)`, value: torch }, note: `${basename(b)}, both measured in the same invocation; ${String(bj.json.note ?? '')}` });
+      const be = typeof o(bj.json.backend).name === 'string' ? `; ${String(o(bj.json.backend).name)}` : '';
+      timings.push({ name: `MGN training step (${String(bj.json.model ?? 'MeshGraphNet').split(',').slice(0, 2).join(',')}; ${o(bj.json.mesh).nodes} nodes${be})`, value: ours, unit: 'ms/step', peer: { name: `PyTorch ${o(bj.json.torch).version ?? ''} (${o(o(bj.json.torch).fastest).threads} thread)`, value: torch }, note: `${basename(b)}, both measured in the same invocation; ${String(bj.json.note ?? '')}` });
     }
   }
   // Field snapshot: solver and model speed side by side with one colour range.
