@@ -26,6 +26,7 @@ import { disableNativeKernels, enableNativeKernels, loadNativeAddon } from './na
 import { ParamStore } from '../models/params.js';
 import { mlp } from '../models/layers.js';
 import { edgeMlp, graphNetwork } from '../models/graph_network.js';
+import { recomputed, type LatentBlock } from '../models/recompute.js';
 import { adam, disposeGrads, valueAndGrads } from '../models/optim.js';
 import { createNBodyModel, makeBatch, NBODY_TRAIN_DEFAULTS } from '../train/nbody.js';
 import type { NBodySplit } from '../train/nbody_data.js';
@@ -46,6 +47,8 @@ export interface ProcessorCase {
   readonly latent: number;
   /** Message-passing blocks (1: one processor step; 15: MeshGraphNets' processor). */
   readonly blocks: number;
+  /** Recompute each block's activations in the backward pass (src/models/recompute.ts). */
+  readonly recompute?: boolean;
 }
 
 /** Matrix-product FLOPs of one training step (forward ×3 for the backward pass). */
@@ -65,11 +68,14 @@ export function buildProcessorStep(c: ProcessorCase, seed = 1): { run: () => voi
   const blocks = Array.from({ length: c.blocks }, (_, i) => {
     const em = mlp({ sizes: [3 * L, L, L], layerNorm: true, name: `b${i}/edge` }, params);
     const nm = mlp({ sizes: [2 * L, L, L], layerNorm: true, name: `b${i}/node` }, params);
-    return graphNetwork({
+    const gn = graphNetwork({
       updateEdge: edgeMlp(em, { edgeDim: L, nodeDim: L }),
       updateNode: (v, agg) => nm(tf.concat([v, agg], 1) as tf.Tensor2D),
       residual: true,
     });
+    const block: LatentBlock = (n, e) => gn({ nodes: n, edges: e, senders, receivers, numNodes: N });
+    const vars = params.entries().filter(([name]) => name.startsWith(`b${i}/`)).map(([, v]) => v);
+    return c.recompute ? recomputed(block, vars) : block;
   });
   const data = rng.fork('data');
   const randn = (n: number) => Float32Array.from({ length: n }, () => data.normal());
@@ -83,7 +89,7 @@ export function buildProcessorStep(c: ProcessorCase, seed = 1): { run: () => voi
     const { value, grads } = valueAndGrads(params, () =>
       tf.tidy(() => {
         let g = { nodes: nodes as tf.Tensor2D, edges: edges as tf.Tensor2D };
-        for (const b of blocks) g = b({ nodes: g.nodes, edges: g.edges, senders, receivers, numNodes: N });
+        for (const b of blocks) g = b(g.nodes, g.edges);
         return tf.add(tf.mean(tf.square(g.nodes)), tf.mean(tf.square(g.edges))) as tf.Scalar;
       }),
     );
@@ -267,8 +273,8 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   };
   for (const blocks of blockList) {
     for (const nodes of sizes) {
-      const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks };
-      const label = `${blocks === 1 ? 'processor step' : `MGN processor (${blocks} blocks)`} N=${nodes} E=${c.edges}`;
+      const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks, recompute: args.options.recompute === true };
+      const label = `${blocks === 1 ? 'processor step' : `MGN processor (${blocks} blocks)`} N=${nodes} E=${c.edges}${c.recompute ? ' (activations recomputed)' : ''}`;
       // A case that fails (e.g. the 15-block 10k-node step exhausting the 4 GiB wasm heap that
       // both backends keep tensors in) is recorded and the run goes on; the wasm heap is not
       // reused after such a failure, so later cases may fail too and say so.
@@ -318,13 +324,15 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn] [--out file.json]
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn] [--recompute] [--out file.json]
 
 Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
 run, interleaved: sgemm ceiling (2048²) and MeshGraphNets-style processor training steps
 (latent 128, E = 6N edges; --blocks 15 is MeshGraphNets' 15-step processor), and one EGNN
-training epoch on N-body-shaped data (bench/torch/egnn_nbody.py as the peer). Prints a table on
-stderr and JSON on stdout. Needs the native addon (node native/build.mjs).`;
+training epoch on N-body-shaped data (bench/torch/egnn_nbody.py as the peer). --recompute
+recomputes each block's activations in the backward pass (src/models/recompute.ts: less memory,
+one more forward pass). Prints a table on stderr and JSON on stdout (and to --out). Needs the
+native addon (node native/build.mjs).`;
 
 registerCommand({ name: 'bench-native', summary: 'native kernels vs wasm vs PyTorch (processor step, sgemm ceiling)', usage: USAGE, run });
 registerKind('bench', 'native', 'native kernels vs wasm vs PyTorch (same as bench-native)', (_config, args, ctx) => run(args, ctx));
