@@ -20,7 +20,8 @@
  *   "out": "results/mgn_train.json" }
  * ```
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { dirname } from 'node:path';
 import os from 'node:os';
 import { registerKind, type CommandContext } from '../cli/registry.js';
@@ -35,9 +36,10 @@ import { trainMgn, validateMgnTrainConfig, type MgnRunMeta, type MgnTrainConfig 
 import './mgn_bench.js';
 import { momentumDemo } from './mgn_constraint_demos.js';
 
+/** Writes JSON through a temporary file and a rename: a killed run never leaves half a file. */
 function writeJson(path: string, obj: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(obj, null, 2) + '\n');
+  writeJsonAtomic(path, obj);
 }
 
 function obj(x: unknown, what: string): Record<string, unknown> {
@@ -157,7 +159,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     const T = roll.frames.length - 1;
     const refT = firstTest.frames.slice(0, T + 1);
     const speed = (u: ArrayLike<number>) => Array.from({ length: data.mesh.numNodes }, (_, i) => Number(Math.hypot(u[2 * i], u[2 * i + 1]).toPrecision(6)));
-    writeFileSync(c.fieldsOut, JSON.stringify({
+    writeFileAtomic(c.fieldsOut, JSON.stringify({
       format: 'gnnwb-mgn-fields',
       uMax: firstTest.uMax,
       frameDt: data.frameDt,
