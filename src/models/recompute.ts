@@ -11,8 +11,9 @@
  * per block instead of all intermediates; cost: one more forward pass per block.
  *
  * The wrapped block must be deterministic (same output for the same inputs: no dropout or
- * noise inside) and read its parameters only from `variables` (pass every variable it uses —
- * a missing one gets no gradient and `tf.grads` reports it as unused only if it is unused).
+ * noise inside), and `variables` must be exactly the variables it uses: a used variable left
+ * out silently gets no gradient through this block; a listed one it does not use makes
+ * `tf.grads` throw.
  * First derivatives only: the backward pass is not itself differentiable.
  *
  * Shapes: nodes `[N, D]`, edges `[E, D]` (the same width D, as in MeshGraphNets' processor),

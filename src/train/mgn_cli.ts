@@ -20,9 +20,8 @@
  *   "out": "results/mgn_train.json" }
  * ```
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
-import { dirname } from 'node:path';
 import os from 'node:os';
 import { registerKind, type CommandContext } from '../cli/registry.js';
 import { initBackend } from '../engine/backend.js';
@@ -36,9 +35,8 @@ import { trainMgn, validateMgnTrainConfig, type MgnRunMeta, type MgnTrainConfig 
 import './mgn_bench.js';
 import { momentumDemo } from './mgn_constraint_demos.js';
 
-/** Writes JSON through a temporary file and a rename: a killed run never leaves half a file. */
+/** Writes JSON through a temporary file and a rename (creating folders): a killed run never leaves half a file. */
 function writeJson(path: string, obj: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
   writeJsonAtomic(path, obj);
 }
 
