@@ -63,6 +63,10 @@ export interface Optimizer {
   apply(params: ParamStore, grads: Grads): void;
   /** Steps taken so far. */
   readonly steps: number;
+  /** The current learning rate. */
+  readonly lr: number;
+  /** Changes the learning rate for the following steps (the moments and the step count are kept). */
+  setLr(lr: number): void;
   getState(): AdamState;
   setState(params: ParamStore, state: AdamState): void;
   dispose(): void;
@@ -82,8 +86,11 @@ function checkRate(what: string, x: unknown, lo: number, hi: number): number {
 
 /** Adam optimiser (see the module doc). Options are checked here. */
 export function adam(options: AdamOptions): Optimizer {
-  const lr = options.lr;
-  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw new ConfigError('adam.lr', 'a positive number', describe(lr));
+  const checkLr = (x: unknown): number => {
+    if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw new ConfigError('adam.lr', 'a positive number', describe(x));
+    return x;
+  };
+  let lr = checkLr(options.lr);
   const beta1 = checkRate('adam.beta1', options.beta1 ?? 0.9, 0, 1);
   const beta2 = checkRate('adam.beta2', options.beta2 ?? 0.999, 0, 1);
   const eps = options.eps ?? 1e-8;
@@ -227,6 +234,12 @@ export function adam(options: AdamOptions): Optimizer {
     apply,
     get steps() {
       return step;
+    },
+    get lr() {
+      return lr;
+    },
+    setLr(x: number) {
+      lr = checkLr(x);
     },
     getState,
     setState,

@@ -81,6 +81,7 @@ async function trainKind(raw: unknown, ctx: CommandContext): Promise<number> {
     mesh: { nodes: data.mesh.numNodes, edges: data.graph.senders.length },
     data: data.config,
     config: cfg,
+    ...(run.meta.initFrom ? { initFrom: run.meta.initFrom, totalSteps: run.meta.initFrom.step + run.meta.step, totalTrainSeconds: run.meta.initFrom.trainSeconds + run.meta.trainSeconds } : {}),
     history: run.meta.history,
     note: 'Wall times on a 2-core machine shared with other jobs (load average above).',
   };
@@ -136,7 +137,14 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const rot = firstTest ? mgnRotationError(model, data, firstTest.frames[0], angles) : [];
   ctx.log(`rotation error (max |f(Rx,Ru) − R f(x,u)| / max |f|) at 30°, 90°, 180°: ${rot.map((x) => x.toExponential(2)).join(', ')}`);
   const out = typeof c.out === 'string' ? c.out : 'results/mgn.json';
-  const trainInfo = { steps: ck.meta.step, trainSeconds: ck.meta.trainSeconds, config: ck.meta.config };
+  const init = ck.meta.initFrom;
+  const trainInfo = {
+    steps: ck.meta.step,
+    trainSeconds: ck.meta.trainSeconds,
+    config: ck.meta.config,
+    // a warm-started run: the steps and seconds of the run it started from are added here
+    ...(init ? { initFrom: init, totalSteps: init.step + ck.meta.step, totalTrainSeconds: init.trainSeconds + ck.meta.trainSeconds } : {}),
+  };
   writeJson(out, {
     kind: 'fluid-mgn',
     backend: { name: info.name, threads: info.threads },

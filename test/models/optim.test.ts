@@ -88,6 +88,33 @@ describe('adam', () => {
     opt.dispose(); opt2.dispose(); s1.dispose(); s2.dispose();
   });
 
+  it('setLr changes the rate of the next steps only, like a new optimiser carrying the state', () => {
+    const step = (o: ReturnType<typeof adam>, s: ReturnType<typeof setup>) => {
+      const { value, grads } = valueAndGrads(s.p, s.loss);
+      value.dispose();
+      o.apply(s.p, grads);
+      disposeGrads(grads);
+    };
+    const s1 = setup(1), s2 = setup(1), s3 = setup(1);
+    const a = adam({ lr: 1e-2 }), b = adam({ lr: 1e-2 }), c = adam({ lr: 1e-2 });
+    for (let i = 0; i < 3; i++) { step(a, s1); step(b, s2); step(c, s3); }
+    a.setLr(2e-3);
+    expect(a.lr).toBe(2e-3);
+    // b: a fresh optimiser at the new rate with the moments of step 3
+    const st = b.getState();
+    b.dispose();
+    const b2 = adam({ lr: 2e-3 });
+    b2.setState(s2.p, st);
+    for (let i = 0; i < 2; i++) { step(a, s1); step(b2, s2); step(c, s3); }
+    expect(s1.p.getWeights()).toEqual(s2.p.getWeights());
+    // and the rate did change something (c kept 1e-2)
+    const w1 = s1.p.getWeights(), w3 = s3.p.getWeights();
+    expect(Object.keys(w1).some((k) => w1[k].data.some((v, i) => v !== w3[k].data[i]))).toBe(true);
+    expect(() => a.setLr(0)).toThrow(/adam.lr/);
+    expect(() => a.setLr(Number.NaN)).toThrow(/adam.lr/);
+    a.dispose(); b2.dispose(); c.dispose(); s1.dispose(); s2.dispose(); s3.dispose();
+  });
+
   it('rejects bad options; a step leaks no tensors', async () => {
     expect(() => adam({ lr: -1 })).toThrow(/adam.lr/);
     expect(() => adam({ lr: 1, beta1: 1 })).toThrow(/adam.beta1/);

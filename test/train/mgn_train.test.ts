@@ -7,7 +7,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
 import { NodeType } from '../../src/geometry/trimesh/index.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, type MgnDataset } from '../../src/train/mgn_data.js';
-import { mgnLoss, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
+import { mgnLoss, mgnLr, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
 import { evaluateMgnTrajectory, rolloutMgn } from '../../src/train/mgn_rollout.js';
 
 let data: MgnDataset;
@@ -69,6 +69,52 @@ describe('MeshGraphNet training', () => {
       expect(maxDiff).toBe(0);
       full.model.dispose();
       resumed.model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exponential learning-rate decay: hand values; bad schedules are refused', () => {
+    const c = validateMgnTrainConfig({ steps: 100, lr: 1e-3, lrFinal: 1e-5, lrDecayStart: 20 });
+    expect(mgnLr(c, 0)).toBe(1e-3);
+    expect(mgnLr(c, 20)).toBe(1e-3);
+    expect(mgnLr(c, 60)).toBeCloseTo(1e-4, 12); // halfway in log space
+    expect(mgnLr(c, 100)).toBeCloseTo(1e-5, 14);
+    expect(mgnLr(c, 150)).toBeCloseTo(1e-5, 14);
+    expect(mgnLr(validateMgnTrainConfig({ steps: 100, lr: 1e-3 }), 70)).toBe(1e-3);
+    expect(() => validateMgnTrainConfig({ lr: 1e-3, lrFinal: 1e-2 })).toThrow(/train.lrFinal/);
+    expect(() => validateMgnTrainConfig({ steps: 10, lrDecayStart: 11 })).toThrow(/train.lrDecayStart/);
+    expect(() => validateMgnTrainConfig({ initFrom: '' })).toThrow(/train.initFrom/);
+  });
+
+  it('warm start (initFrom) with a decaying rate: continues from the checkpoint, resumes bitwise, refuses another model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-'));
+    try {
+      const base = validateMgnTrainConfig({ model: tiny, steps: 8, warmupSteps: 2, lr: 3e-3, logEvery: 4, checkpointEvery: 4, seed: 1, checkpointPath: join(dir, 'a.json') });
+      const a = await trainMgn(base, data);
+      const ft = validateMgnTrainConfig({ model: tiny, steps: 8, warmupSteps: 0, lr: 1e-3, lrFinal: 1e-5, logEvery: 4, checkpointEvery: 4, seed: 2, initFrom: join(dir, 'a.json') });
+      // step 0 of the warm-started run sees a's weights: its first loss equals a's loss there
+      const zero = await trainMgn({ ...ft, steps: 0 }, data);
+      const wa = a.model.params.getWeights(), w0 = zero.model.params.getWeights();
+      for (const k of Object.keys(wa)) expect(Array.from(w0[k].data), k).toEqual(Array.from(wa[k].data));
+      expect(zero.meta.initFrom).toEqual({ path: join(dir, 'a.json'), step: 8, trainSeconds: a.meta.trainSeconds });
+      expect(zero.optimizer.steps).toBe(6); // a's Adam moments came along (8 steps − 2 warm-up)
+      zero.model.dispose();
+      const full = await trainMgn(ft, data);
+      expect(full.optimizer.lr).toBeCloseTo(mgnLr(ft, 7), 15);
+      // stopped after one step by the time limit (same schedule: \`steps\` unchanged), then resumed: bitwise equal
+      const ck = join(dir, 'ft.json');
+      const half = await trainMgn({ ...ft, maxSeconds: 0, checkpointPath: ck }, data);
+      expect(half.finished).toBe(false);
+      expect(half.meta.step).toBe(1);
+      half.model.dispose();
+      const resumed = await trainMgn({ ...ft, checkpointPath: ck }, data);
+      expect(resumed.meta.initFrom?.step).toBe(8);
+      const f = full.model.params.getWeights(), r = resumed.model.params.getWeights();
+      for (const k of Object.keys(f)) expect(Array.from(r[k].data), k).toEqual(Array.from(f[k].data));
+      await expect(trainMgn({ ...ft, model: { ...tiny, latent: 8 } }, data)).rejects.toThrow(/train.model.latent/);
+      await expect(trainMgn({ ...ft, initFrom: join(dir, 'missing.json') }, data)).rejects.toThrow(/initFrom/);
+      for (const r2 of [a, full, resumed]) r2.model.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
