@@ -10,9 +10,8 @@
  *   lead time, times the model against the reference solver, writes `out`
  *   (default results/weather.json).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import os from 'node:os';
+import { writeJsonAtomic } from '../io/atomic.js';
 import { registerKind, type CommandContext } from '../cli/registry.js';
 import { progress } from '../cli/progress.js';
 import { initBackend } from '../engine/backend.js';
@@ -38,6 +37,11 @@ async function trainKind(raw: unknown, ctx: CommandContext): Promise<number> {
   ctx.out(JSON.stringify({ checkpoint: config.checkpoint, step: r.state.step, steps: config.steps, finished: r.finished, resumedFrom: r.resumedFrom, lastLoss: last?.loss ?? null, trainSeconds: r.state.trainSeconds }));
   disposeWeatherRun(r.run);
   return 0;
+}
+
+/** Initial-state kind of a dataset label: 'rossby-haurwitz(R=3,…)+mountains(2)' → 'rossby-haurwitz'. */
+export function kindOf(label: string | undefined): string {
+  return (label ?? 'unlabelled').split('(')[0].split('+')[0] || 'unlabelled';
 }
 
 function ratioRow(model: LeadTable, base: LeadTable): number[] {
@@ -107,7 +111,10 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       finished: state.step >= state.config.steps, trainSeconds: state.trainSeconds, lr: state.config.lr, lrDecayAt: state.config.lrDecayAt, unroll: state.config.unroll,
       batchSize: state.config.batchSize, samplesSeen: state.step * state.config.batchSize, augment: state.config.augment,
       lrSchedule: state.config.lrSchedule, warmupSteps: state.config.warmupSteps, lrMinFactor: state.config.lrMinFactor, gridStride: state.config.gridStride,
-      lossFirst: state.losses[0] ?? null, lossLast: state.losses.at(-1) ?? null, numParams: run.surrogate.params.numParams(),
+      lossFirst: state.losses[0] ?? null, lossLast: state.losses.at(-1) ?? null,
+      // [step, mean training loss over the log interval ending there]
+      lossHistory: state.losses.map((l) => [l.step, l.loss]),
+      numParams: run.surrogate.params.numParams(),
       model: { meshLevel: state.config.meshLevel, meshNodes: run.host.numMesh, multimeshEdges: run.host.m2m.senders.length, grid2meshEdges: run.host.g2m.senders.length, mesh2gridEdges: run.host.m2g.senders.length, latent: state.config.latent, processorLayers: state.config.processorLayers, usePrevious: state.config.usePrevious, absoluteLongitude: state.config.absoluteLongitude },
       config: state.config,
     },
@@ -122,6 +129,26 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       ratioToPersistence24h: i24 >= 0 ? ratioP[i24] : null,
       atMostHalfOfPersistenceAt24h: i24 >= 0 ? ratioP[i24] <= 0.5 : null,
       ratioToPersistenceByLead: ratioP,
+      // The pooled RMSE above can hide trajectories where the model loses: per held-out
+      // trajectory, its h-RMSE ratio to persistence at 24 h and the leads (<= 5 days) where it is
+      // not below persistence.
+      // The same check pooled over the trajectories of each initial-state kind (label prefix).
+      byKind: Object.fromEntries([...new Set(ds.labels.slice(0, trajs.length).map(kindOf))].map((kind) => {
+        const ks = trajs.map((_, k) => k).filter((k) => kindOf(ds.labels[k]) === kind);
+        const pooled = (rows: number[][], i: number) => Math.sqrt(ks.reduce((a, k) => a + rows[k][i] ** 2, 0) / ks.length);
+        const ratio = m.leadHours.map((_, i) => pooled(m.perForecastRmseH, i) / pooled(p.perForecastRmseH, i));
+        return [kind, {
+          trajectories: ks.length,
+          ratioToPersistence24h: i24 >= 0 ? ratio[i24] : null,
+          ratioToPersistenceByLead: ratio,
+          leadsWhereNotBelow: upTo5d.filter(([, i]) => !(ratio[i] < 1)).map(([h]) => h),
+        }];
+      })),
+      perTrajectory: m.perForecastRmseH.map((row, k) => ({
+        label: ds.labels[k],
+        ratioToPersistence24h: i24 >= 0 ? row[i24] / p.perForecastRmseH[k][i24] : null,
+        leadsWhereNotBelow: upTo5d.filter(([, i]) => !(row[i] < p.perForecastRmseH[k][i])).map(([h]) => h),
+      })),
     },
     timing: {
       note: 'Wall seconds on a 2-core machine shared with the other engineers\' jobs: absolute numbers are disturbed by that load (1-min load average at the start and end of the rollout below); the model/solver pair below was run back to back in one process.',
@@ -133,8 +160,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
       speedupModelVsReference: ref.seconds / modelAgain,
     },
   };
-  mkdirSync(dirname(config.out), { recursive: true });
-  writeFileSync(config.out, JSON.stringify(result, null, 2) + '\n');
+  writeJsonAtomic(config.out, result);
   ctx.log(`RMSE_h (m) by lead: model ${m.rmseH.map((x) => x.toFixed(1)).join(' ')}`);
   ctx.log(`              persistence ${p.rmseH.map((x) => x.toFixed(1)).join(' ')}`);
   ctx.log(`              coarse L${config.coarseLevel} ${c.rmseH.map((x) => x.toFixed(1)).join(' ')}`);

@@ -102,6 +102,8 @@ export interface LeadTable {
   readonly massDrift: number[];
   /** Largest |mass drift| over forecasts and leads. */
   readonly maxAbsMassDrift: number;
+  /** [forecast][lead] latitude-weighted RMSE of h of each forecast (the rows behind `rmseH`). */
+  readonly perForecastRmseH: number[][];
 }
 
 /**
@@ -113,11 +115,15 @@ export function leadScorer(grid: LatLonGrid, climatology: Float32Array, leads: n
   const mseH = new Float64Array(leads), mseW = new Float64Array(leads), acc = new Float64Array(leads), mass = new Float64Array(leads);
   let n = 0;
   let maxDrift = 0;
+  const perForecast: number[][] = [];
   return {
     add(forecast: readonly Float32Array[], truth: readonly Float32Array[], initial: Float32Array): void {
       const m0 = gridMass(initial, w);
+      const row: number[] = [];
+      perForecast.push(row);
       for (let k = 0; k < leads; k++) {
         const sc = scoreState(forecast[k], truth[k], w, climatology, m0);
+        row.push(sc.rmseH);
         mseH[k] += sc.rmseH ** 2;
         mseW[k] += sc.rmseWind ** 2;
         acc[k] += sc.accH;
@@ -134,6 +140,7 @@ export function leadScorer(grid: LatLonGrid, climatology: Float32Array, leads: n
         accH: [...acc].map((x) => x / n),
         massDrift: [...mass].map((x) => x / n),
         maxAbsMassDrift: maxDrift,
+        perForecastRmseH: perForecast.map((r) => [...r]),
       };
     },
   };

@@ -12,6 +12,7 @@ import {
 import { graphCastTensors, disposeGraphCastGraph } from '../../src/models/graphcast_graph.js';
 import type { WeatherDataset } from '../../src/sims/weather/dataset.js';
 import { fitLinearBaseline, leadScorer, rolloutStep, solveSmall } from '../../src/train/weather_eval.js';
+import { kindOf } from '../../src/train/weather_cli.js';
 import {
   buildWeatherModel, datasetTrajectories, disposeWeatherRun, loadWeatherCheckpoint, parseWeatherTrainConfig, runGrid, runWeatherTraining,
   saveWeatherCheckpoint, weatherConfigHash,
@@ -109,6 +110,14 @@ describe('weather metrics (hand-computed cases)', () => {
     expect([p.rmseH, p.rmseWind, p.accH, p.massDrift]).toEqual([0, 0, 1, 0]);
   });
 
+  it('kindOf: the initial-state kind of a dataset label', () => {
+    expect(kindOf('rossby-haurwitz(R=3,omega=8.36e-6,K=7.16e-6)+mountains(2)')).toBe('rossby-haurwitz');
+    expect(kindOf('jet(lat=-27.4,umax=79.7,pert=94)')).toBe('jet');
+    expect(kindOf('bumps(u0=7.2,alpha=0.33,n=3)')).toBe('bumps');
+    expect(kindOf(undefined)).toBe('unlabelled');
+    expect(kindOf('')).toBe('unlabelled');
+  });
+
   it('leadScorer averages MSE over forecasts before the square root', () => {
     const g = latLonGrid({ resolutionDeg: 90 });
     const n = g.nLat * g.nLon;
@@ -121,6 +130,9 @@ describe('weather metrics (hand-computed cases)', () => {
     expect(t.leadHours).toEqual([6]);
     expect(t.rmseH[0]).toBeCloseTo(Math.sqrt((1 + 9) / 2), 5);
     expect(t.massDrift[0]).toBeCloseTo((0 + 2) / 2, 5);
+    expect(t.perForecastRmseH.length).toBe(2);
+    expect(t.perForecastRmseH[0][0]).toBeCloseTo(1, 5);
+    expect(t.perForecastRmseH[1][0]).toBeCloseTo(3, 5);
   });
 });
 
