@@ -108,7 +108,7 @@ export interface MgnRunMeta {
   adamStep: number;
   /** [step, loss] every logEvery steps. */
   history: [number, number][];
-  /** The warm start, when the run began from another run's checkpoint. */
+  /** The warm start, when the run began from another run's checkpoint: its path, and the steps and seconds of training behind it (summed over a chain of warm starts). */
   initFrom?: { path: string; step: number; trainSeconds: number };
 }
 
@@ -204,8 +204,10 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
       if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) throw new ConfigError(`train.model.${k}`, `${JSON.stringify(a[k])} (as in initFrom ${cfg.initFrom})`, JSON.stringify(b[k]));
     }
     restore(init);
-    meta = { ...meta, normalizers: model.normalizerState(), adamStep: optimizer.steps, initFrom: { path: cfg.initFrom, step: init.meta.step, trainSeconds: init.meta.trainSeconds } };
-    log(`warm start from ${cfg.initFrom} (step ${init.meta.step}, ${init.meta.trainSeconds.toFixed(0)} s of training)`);
+    // steps and seconds of the whole chain behind the checkpoint (it may itself be warm-started)
+    const before = init.meta.initFrom;
+    meta = { ...meta, normalizers: model.normalizerState(), adamStep: optimizer.steps, initFrom: { path: cfg.initFrom, step: init.meta.step + (before?.step ?? 0), trainSeconds: init.meta.trainSeconds + (before?.trainSeconds ?? 0) } };
+    log(`warm start from ${cfg.initFrom} (${meta.initFrom!.step} steps, ${meta.initFrom!.trainSeconds.toFixed(0)} s of training behind it)`);
   }
   const save = () => {
     meta.trainSeconds = secondsBefore + (performance.now() - t0) / 1000;

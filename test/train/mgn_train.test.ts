@@ -112,6 +112,10 @@ describe('MeshGraphNet training', () => {
       expect(resumed.meta.initFrom?.step).toBe(8);
       const f = full.model.params.getWeights(), r = resumed.model.params.getWeights();
       for (const k of Object.keys(f)) expect(Array.from(r[k].data), k).toEqual(Array.from(f[k].data));
+      // a warm start from a warm-started run counts the whole chain
+      const chain = await trainMgn({ ...ft, steps: 0, initFrom: ck }, data);
+      expect(chain.meta.initFrom).toEqual({ path: ck, step: 8 + 8, trainSeconds: resumed.meta.trainSeconds + a.meta.trainSeconds });
+      chain.model.dispose();
       await expect(trainMgn({ ...ft, model: { ...tiny, latent: 8 } }, data)).rejects.toThrow(/train.model.latent/);
       await expect(trainMgn({ ...ft, initFrom: join(dir, 'missing.json') }, data)).rejects.toThrow(/initFrom/);
       for (const r2 of [a, full, resumed]) r2.model.dispose();
