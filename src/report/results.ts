@@ -126,9 +126,10 @@ export function mgnResultRun(path: string, comp: MgnCompanions = {}, runName = r
     const rmse = nums(h.rmseOverTime);
     const t = (n: number) => Array.from({ length: n }, (_, i) => r9(i * frameDt));
     if (rmse) rmseSeries.push({ name: `model${tag}`, x: t(rmse.length), y: rmse });
-    const pers = f && f.uMax === h.uMax ? nums(f.persistenceRmseOverTime) : null;
+    // persistence over time: from the result itself (written since session 4), else the field file
+    const pers = nums(o(h.persistence).rmseOverTime) ?? (f && f.uMax === h.uMax ? nums(f.persistenceRmseOverTime) : null);
     if (pers) rmseSeries.push({ name: `persistence${tag}`, x: t(pers.length), y: pers });
-    else if (rmse) notes.push(`persistence RMSE over time${tag} needs the field file (gnnwb rollout fluid-mgn with fieldsOut); only its scalars are shown`);
+    else if (rmse) notes.push(`persistence RMSE over time${tag} is neither in the result (older writers) nor in a field file of this trajectory; only its scalars are shown`);
     const kem = o(h.kineticEnergy), dv = o(h.rmsDivergence);
     for (const [name, a] of [[`model${tag}`, nums(kem.model)], [`solver${tag}`, nums(kem.solver)]] as const) if (a) ke.push({ name, x: t(a.length), y: a });
     for (const [name, a] of [[`model${tag}`, nums(dv.model)], [`solver${tag}`, nums(dv.solver)]] as const) if (a) div.push({ name, x: t(a.length), y: a });

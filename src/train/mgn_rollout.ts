@@ -58,7 +58,7 @@ export interface MgnTrajectoryMetrics {
   readonly oneStepRmse: number;
   readonly rollout50Rmse: number;
   readonly rolloutFullRmse: number;
-  readonly persistence: { readonly oneStepRmse: number; readonly rollout50Rmse: number; readonly rolloutFullRmse: number };
+  readonly persistence: { readonly oneStepRmse: number; readonly rollout50Rmse: number; readonly rolloutFullRmse: number; readonly rmseOverTime: number[] };
   readonly rmseOverTime: number[];
   readonly kineticEnergy: { readonly model: number[]; readonly solver: number[]; readonly modelMaxAbsDrift: number; readonly solverMaxAbsDrift: number };
   readonly rmsDivergence: { readonly model: number[]; readonly solver: number[] };
@@ -109,7 +109,7 @@ export function evaluateMgnTrajectory(model: MeshGraphNet, mesh: PreparedMesh, d
     oneStepRmse: Math.sqrt(s1 / n1),
     rollout50Rmse: rolloutRmse(roll.frames, refT, 2, 50),
     rolloutFullRmse: rolloutRmse(roll.frames, refT, 2, T),
-    persistence: { oneStepRmse: Math.sqrt(p1 / n1), rollout50Rmse: rolloutRmse(persist, refT, 2, 50), rolloutFullRmse: rolloutRmse(persist, refT, 2, T) },
+    persistence: { oneStepRmse: Math.sqrt(p1 / n1), rollout50Rmse: rolloutRmse(persist, refT, 2, 50), rolloutFullRmse: rolloutRmse(persist, refT, 2, T), rmseOverTime: rmseSeries(persist, refT, 2) },
     rmseOverTime: rmseSeries(roll.frames, refT, 2),
     kineticEnergy: { model: cm.kineticEnergy.values, solver: cs.kineticEnergy.values, modelMaxAbsDrift: cm.kineticEnergy.maxAbsDrift, solverMaxAbsDrift: cs.kineticEnergy.maxAbsDrift },
     rmsDivergence: { model: cm.rmsDivergence, solver: cs.rmsDivergence },

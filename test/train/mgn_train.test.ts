@@ -165,6 +165,13 @@ describe('MeshGraphNet training', () => {
     const m = evaluateMgnTrajectory(run.model, mesh, data, traj);
     const mp = evaluateMgnTrajectory(run.model, mesh, data, traj, { project: true });
     for (const x of [m.oneStepRmse, m.rollout50Rmse, m.rolloutFullRmse, m.persistence.rollout50Rmse, m.speedup]) expect(Number.isFinite(x)).toBe(true);
+    // persistence RMSE per frame: frame 0 is exact, and the series reproduces the full-rollout scalar
+    const pt = m.persistence.rmseOverTime;
+    expect(pt.length).toBe(m.rmseOverTime.length);
+    expect(pt[0]).toBe(0);
+    const T = pt.length - 1;
+    expect(Math.sqrt(pt.slice(1).reduce((a, v) => a + v * v, 0) / T)).toBeCloseTo(m.persistence.rolloutFullRmse, 7);
+    expect(m.persistence.rolloutFullRmse).toBeGreaterThan(0);
     const last = mp.rmsDivergence.model[mp.rmsDivergence.model.length - 1];
     const lastPlain = m.rmsDivergence.model[m.rmsDivergence.model.length - 1];
     expect(last).toBeLessThan(1e-4 * lastPlain);
