@@ -300,24 +300,21 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
     compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, {});
     ep.dispose();
   }
-  const json = JSON.stringify(
-      {
-        bench: 'native',
-        backend: info.name,
-        threads: info.threads,
-        blas: addon.info().blas,
-        torchSetting: '1 torch thread (torch.set_num_threads(1)), OpenBLAS pthreads',
-        note: 'compare ratios within this run, not absolute times (other load moves them); cpu = process CPU time over all threads (user+system)',
-        date: new Date().toISOString(),
-        loadavg: os.loadavg(),
-        ceiling,
-        results,
-      },
-      null,
-      2,
-    );
+  const report = {
+    bench: 'native',
+    backend: info.name,
+    threads: info.threads,
+    blas: addon.info().blas,
+    torchSetting: '1 torch thread (torch.set_num_threads(1)), OpenBLAS pthreads',
+    note: 'compare ratios within this run, not absolute times (other load moves them); cpu = process CPU time over all threads (user+system)',
+    date: new Date().toISOString(),
+    loadavg: os.loadavg(),
+    ceiling,
+    results,
+  };
+  const json = JSON.stringify(report, null, 2);
   if (typeof args.options.out === 'string') {
-    writeJsonAtomic(args.options.out, JSON.parse(json));
+    writeJsonAtomic(args.options.out, report);
     ctx.log(`wrote ${args.options.out}`);
   }
   ctx.out(json);

@@ -45,6 +45,12 @@ function obj(x: unknown, what: string): Record<string, unknown> {
   return x as Record<string, unknown>;
 }
 
+/** For a warm-started run: where it started and the steps and seconds including the training behind that start; {} otherwise. */
+function warmStartTotals(meta: MgnRunMeta): { initFrom?: NonNullable<MgnRunMeta['initFrom']>; totalSteps?: number; totalTrainSeconds?: number } {
+  const init = meta.initFrom;
+  return init ? { initFrom: init, totalSteps: init.step + meta.step, totalTrainSeconds: init.trainSeconds + meta.trainSeconds } : {};
+}
+
 /** Loads `data.path`, or generates and saves it. */
 export function mgnDataFromConfig(raw: unknown, log: (s: string) => void): MgnDataset {
   const d = obj(raw ?? {}, 'data');
@@ -81,7 +87,7 @@ async function trainKind(raw: unknown, ctx: CommandContext): Promise<number> {
     mesh: { nodes: data.mesh.numNodes, edges: data.graph.senders.length },
     data: data.config,
     config: cfg,
-    ...(run.meta.initFrom ? { initFrom: run.meta.initFrom, totalSteps: run.meta.initFrom.step + run.meta.step, totalTrainSeconds: run.meta.initFrom.trainSeconds + run.meta.trainSeconds } : {}),
+    ...warmStartTotals(run.meta),
     history: run.meta.history,
     note: 'Wall times on a 2-core machine shared with other jobs (load average above).',
   };
@@ -137,14 +143,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const rot = firstTest ? mgnRotationError(model, data, firstTest.frames[0], angles) : [];
   ctx.log(`rotation error (max |f(Rx,Ru) − R f(x,u)| / max |f|) at 30°, 90°, 180°: ${rot.map((x) => x.toExponential(2)).join(', ')}`);
   const out = typeof c.out === 'string' ? c.out : 'results/mgn.json';
-  const init = ck.meta.initFrom;
-  const trainInfo = {
-    steps: ck.meta.step,
-    trainSeconds: ck.meta.trainSeconds,
-    config: ck.meta.config,
-    // a warm-started run: the steps and seconds of the run it started from are added here
-    ...(init ? { initFrom: init, totalSteps: init.step + ck.meta.step, totalTrainSeconds: init.trainSeconds + ck.meta.trainSeconds } : {}),
-  };
+  const trainInfo = { steps: ck.meta.step, trainSeconds: ck.meta.trainSeconds, config: ck.meta.config, ...warmStartTotals(ck.meta) };
   writeJson(out, {
     kind: 'fluid-mgn',
     backend: { name: info.name, threads: info.threads },
