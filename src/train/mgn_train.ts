@@ -10,6 +10,10 @@
  *   ŷ  = net(ũ)                              (node/edge normalisers accumulate ũ, edges)
  *   L  = mean over NORMAL ∪ OUTFLOW nodes of Σ_c (ŷ − norm_out(Δ))²   (norm_out accumulates Δ)
  * ```
+ * With `unroll` k > 1 (a fine-tuning option for rollout error, as in weather training) the
+ * sample is k + 1 consecutive frames; after each step u ← u + norm_out⁻¹(ŷ) with non-predicted
+ * nodes reset to the reference frame, the next step's target is u_{t+j+1} − u, and L is the mean
+ * of the k step losses (gradients through the unroll; noise only on the first input).
  * The first `warmupSteps` steps only accumulate normaliser statistics (no optimiser step).
  * Adam with a constant learning rate by default; with `lrFinal` the rate decays exponentially from
  * `lr` (up to step `lrDecayStart`) to `lrFinal` (at step `steps`), as in the paper, which decays
@@ -48,6 +52,13 @@ export interface MgnTrainConfig {
   /** Warm start (for a fresh run only) from this checkpoint: weights, normalisers, Adam moments. */
   readonly initFrom?: string;
   readonly noiseStd: number;
+  /**
+   * Autoregressive steps in the loss (default 1). With k > 1 the model is rolled out k steps from
+   * the noisy frame, boundary nodes reset to the reference after each step, and the loss is the
+   * mean of the k one-step losses, each against the increment that returns the model's own state
+   * to the reference frame; gradients flow through the whole unroll.
+   */
+  readonly unroll: number;
   readonly seed: number;
   /** Checkpoint file (resumed from when it exists). */
   readonly checkpointPath?: string;
@@ -65,6 +76,7 @@ export const MGN_TRAIN_DEFAULTS: MgnTrainConfig = Object.freeze({
   lr: 1e-4,
   lrDecayStart: 0,
   noiseStd: 0.02,
+  unroll: 1,
   seed: 0,
   checkpointEvery: 100,
   logEvery: 20,
@@ -84,6 +96,7 @@ export function validateMgnTrainConfig(raw: Partial<MgnTrainConfig>): MgnTrainCo
   if (!(c.lr > 0)) throw new ConfigError('train.lr', 'a positive number', describe(c.lr));
   if (c.lrFinal !== undefined && !(c.lrFinal > 0 && c.lrFinal <= c.lr)) throw new ConfigError('train.lrFinal', `a positive number <= lr (${c.lr})`, describe(c.lrFinal));
   posInt('lrDecayStart', 0);
+  posInt('unroll');
   if (c.lrDecayStart > c.steps) throw new ConfigError('train.lrDecayStart', `an integer <= steps (${c.steps})`, describe(c.lrDecayStart));
   if (c.initFrom !== undefined && (typeof c.initFrom !== 'string' || c.initFrom === '')) throw new ConfigError('train.initFrom', 'a checkpoint path (string)', describe(c.initFrom));
   if (!(c.noiseStd >= 0)) throw new ConfigError('train.noiseStd', 'a number >= 0', describe(c.noiseStd));
@@ -143,30 +156,44 @@ function paramTensors(model: MeshGraphNet, opt: Optimizer): Record<string, Tenso
 }
 
 /**
- * One training step's loss (as a tensor) on frame pair (u, next). Accumulates normaliser
- * statistics (node, edge, output) from this sample.
+ * One training step's loss (as a tensor) from frame `u` and the reference frames after it
+ * (`next`: one frame, or k frames for a k-step unroll). Accumulates normaliser statistics
+ * (node, edge, output) from the first step's sample only.
  */
-export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array, next: Float32Array, masks: ReturnType<typeof mgnMasks>, noiseStd: number, rng: Rng, lossMask: tf.Tensor2D): { loss: () => tf.Scalar; dispose: () => void; noisy: Float32Array; target: Float32Array } {
+export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array, next: Float32Array | readonly Float32Array[], masks: ReturnType<typeof mgnMasks>, noiseStd: number, rng: Rng, lossMask: tf.Tensor2D): { loss: () => tf.Scalar; dispose: () => void; noisy: Float32Array; target: Float32Array } {
   const N = mesh.numNodes;
+  const refs: readonly Float32Array[] = next instanceof Float32Array ? [next] : next;
+  if (refs.length < 1) throw new ConfigError('mgnLoss.next', 'at least one reference frame', 'none');
+  for (const [j, r] of refs.entries()) if (r.length !== 2 * N) throw new ConfigError(`mgnLoss.next[${j}]`, `a frame of ${2 * N} values`, `${r.length}`);
   const noisy = Float32Array.from(u);
   if (noiseStd > 0) for (let i = 0; i < N; i++) if (masks.noisy[i]) { noisy[2 * i] += noiseStd * rng.normal(); noisy[2 * i + 1] += noiseStd * rng.normal(); }
   const target = new Float32Array(2 * N);
-  for (let k = 0; k < 2 * N; k++) target[k] = next[k] - noisy[k];
+  for (let k = 0; k < 2 * N; k++) target[k] = refs[0][k] - noisy[k];
   model.outputNormalizer.accumulate(target);
   // Node/edge statistics from this input (host side, outside the gradient tape).
   model.accumulate(mesh, noisy);
   const vIn = tf.tensor2d(noisy, [N, 2]);
   const tgt = tf.tensor2d(target, [N, 2]);
+  const refT = refs.length > 1 ? refs.map((r) => tf.tensor2d(r, [N, 2])) : [];
   const count = masks.predicted.reduce((s, x) => s + x, 0);
+  // [N, 1] per-node squared error, masked, averaged over NORMAL ∪ OUTFLOW nodes
+  const stepLoss = (pred: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar =>
+    tf.div(tf.sum(tf.mul(tf.sum(tf.square(tf.sub(pred, model.outputNormalizer.normalize(t))), 1, true), lossMask)), count) as tf.Scalar;
   const loss = (): tf.Scalar =>
     tf.tidy(() => {
-      const pred = model.forward(mesh, vIn);
-      const tn = model.outputNormalizer.normalize(tgt);
-      // [N, 1] per-node squared error, masked, averaged over NORMAL ∪ OUTFLOW nodes
-      const err = tf.sum(tf.square(tf.sub(pred, tn)), 1, true);
-      return tf.div(tf.sum(tf.mul(err, lossMask)), count) as tf.Scalar;
+      let pred = model.forward(mesh, vIn);
+      let total = stepLoss(pred, tgt);
+      let state: tf.Tensor2D = vIn;
+      for (let j = 1; j < refT.length; j++) {
+        // u ← u + Δ on predicted nodes, the reference frame elsewhere (Dirichlet), then one more step
+        const moved = tf.add(state, model.outputNormalizer.inverse(pred));
+        state = tf.add(tf.mul(moved, lossMask), tf.mul(refT[j - 1], tf.sub(1, lossMask))) as tf.Tensor2D;
+        pred = model.forward(mesh, state);
+        total = tf.add(total, stepLoss(pred, tf.sub(refT[j], state) as tf.Tensor2D)) as tf.Scalar;
+      }
+      return refs.length === 1 ? total : (tf.div(total, refs.length) as tf.Scalar);
     });
-  return { loss, dispose: () => tf.dispose([vIn, tgt]), noisy, target };
+  return { loss, dispose: () => tf.dispose([vIn, tgt, ...refT]), noisy, target };
 }
 
 /** Trains (or resumes) a MeshGraphNet on the training trajectories of `data`. */
@@ -178,6 +205,8 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
   const lossMask = tf.tensor2d(Float32Array.from(masks.predicted), [mesh.numNodes, 1]);
   const train = data.trajectories.filter((t) => t.split === 'train');
   if (train.length === 0) throw new ConfigError('data', 'at least one training trajectory', 'none');
+  const short = train.find((t) => t.frames.length <= cfg.unroll);
+  if (short) throw new ConfigError('train.unroll', `fewer than the frames of every training trajectory (U_max ${short.uMax} has ${short.frames.length})`, String(cfg.unroll));
   let meta: MgnRunMeta = { config: cfg, step: 0, trainSeconds: 0, normalizers: model.normalizerState(), adamStep: 0, history: [] };
   const restore = (ck: { meta: MgnRunMeta; tensors: Record<string, TensorRecord> }): void => {
     const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -224,8 +253,8 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
   while (meta.step < cfg.steps) {
     const rng = base.fork(meta.step);
     const traj = train[rng.int(train.length)];
-    const f = rng.int(traj.frames.length - 1);
-    const s = mgnLoss(model, mesh, traj.frames[f], traj.frames[f + 1], masks, cfg.noiseStd, rng, lossMask);
+    const f = rng.int(traj.frames.length - cfg.unroll);
+    const s = mgnLoss(model, mesh, traj.frames[f], cfg.unroll === 1 ? traj.frames[f + 1] : traj.frames.slice(f + 1, f + 1 + cfg.unroll), masks, cfg.noiseStd, rng, lossMask);
     let lossValue: number;
     if (meta.step < cfg.warmupSteps) {
       const l = s.loss();
