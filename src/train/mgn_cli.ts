@@ -29,7 +29,7 @@ import { meshGraphNet } from '../models/meshgraphnet.js';
 import { ConfigError, describe } from '../util/errors.js';
 import { loadCheckpoint } from './checkpoint_state.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, MGN_DATA_DEFAULTS, type MgnDataConfig, type MgnDataset } from './mgn_data.js';
-import { evaluateMgnTrajectory, mgnRotationError, rolloutMgn, type MgnTrajectoryMetrics } from './mgn_rollout.js';
+import { evaluateMgnTrajectory, mgnRotationError, mgnTargetCheck, rolloutMgn, type MgnTrajectoryMetrics } from './mgn_rollout.js';
 import { rmseSeries } from './rollout_metrics.js';
 import { trainMgn, validateMgnTrainConfig, type MgnRunMeta, type MgnTrainConfig } from './mgn_train.js';
 import './mgn_bench.js';
@@ -142,6 +142,8 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
   const angles = [Math.PI / 6, Math.PI / 2, Math.PI];
   const rot = firstTest ? mgnRotationError(model, data, firstTest.frames[0], angles) : [];
   ctx.log(`rotation error (max |f(Rx,Ru) − R f(x,u)| / max |f|) at 30°, 90°, 180°: ${rot.map((x) => x.toExponential(2)).join(', ')}`);
+  const check = mgnTargetCheck(rows.map((r) => r.plain));
+  ctx.log(`targets (rollout-50 <= 2 % of mean inflow and >= 5x below persistence) on every held-out trajectory: ${check.allMet ? 'met' : 'not met'}; pooled persistence / model ${check.pooled.persistenceOverModelRms.toFixed(2)} (RMS), ${check.pooled.persistenceOverModelMean.toFixed(2)} (mean)`);
   const out = typeof c.out === 'string' ? c.out : 'results/mgn.json';
   const trainInfo = { steps: ck.meta.step, trainSeconds: ck.meta.trainSeconds, config: ck.meta.config, ...warmStartTotals(ck.meta) };
   writeJson(out, {
@@ -151,7 +153,8 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     training: trainInfo,
     mesh: { nodes: data.mesh.numNodes, edges: data.graph.senders.length },
     frameDt: data.frameDt,
-    targets: { rollout50OverMeanInflow: 0.02, persistenceOverModel: 5 },
+    targets: mgnTargetCheck(rows.map((r) => r.plain)),
+    targetsWithProjection: mgnTargetCheck(rows.map((r) => r.projected)),
     heldOut: rows.map((r) => summary(r.plain)),
     rotationError: { anglesDeg: angles.map((a) => (a * 180) / Math.PI), relativeMaxError: rot, note: 'network output (normalised velocity change) on the first frame of the first held-out trajectory; not rotation-equivariant by construction' },
     note: 'RMSE over all nodes and both components (as cfd_eval.py). Wall times on a shared 2-core machine; solver and model timed in the same process.',

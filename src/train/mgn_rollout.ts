@@ -159,3 +159,33 @@ export function mgnRotationError(model: MeshGraphNet, data: MgnDataset, u: Float
     return err / scale;
   });
 }
+
+/** Issue 6's accuracy targets checked on every held-out trajectory and pooled. */
+export interface MgnTargetCheck {
+  readonly rollout50OverMeanInflow: number;
+  readonly persistenceOverModel: number;
+  /** Per trajectory: its two figures and whether both targets hold. */
+  readonly perTrajectory: { uMax: number; rollout50OverMeanInflow: number; persistenceOverModel: number; met: boolean }[];
+  /** Both targets hold on every held-out trajectory. */
+  readonly allMet: boolean;
+  /** Pooled persistence / model: ratio of the RMS of the rollout-50 RMSEs, and of their means. */
+  readonly pooled: { persistenceOverModelRms: number; persistenceOverModelMean: number };
+}
+
+/** Checks rollout-50 RMSE ≤ `maxOverInflow` × mean inflow and persistence ≥ `minRatio` × model, per trajectory and pooled. */
+export function mgnTargetCheck(rows: readonly Pick<MgnTrajectoryMetrics, 'uMax' | 'meanInflowSpeed' | 'rollout50Rmse' | 'persistence'>[], maxOverInflow = 0.02, minRatio = 5): MgnTargetCheck {
+  const perTrajectory = rows.map((r) => {
+    const over = r.rollout50Rmse / r.meanInflowSpeed, ratio = r.persistence.rollout50Rmse / r.rollout50Rmse;
+    return { uMax: r.uMax, rollout50OverMeanInflow: over, persistenceOverModel: ratio, met: over <= maxOverInflow && ratio >= minRatio };
+  });
+  const rms = (a: number[]) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
+  const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+  const m = rows.map((r) => r.rollout50Rmse), p = rows.map((r) => r.persistence.rollout50Rmse);
+  return {
+    rollout50OverMeanInflow: maxOverInflow,
+    persistenceOverModel: minRatio,
+    perTrajectory,
+    allMet: rows.length > 0 && perTrajectory.every((t) => t.met),
+    pooled: { persistenceOverModelRms: rms(p) / rms(m), persistenceOverModelMean: mean(p) / mean(m) },
+  };
+}

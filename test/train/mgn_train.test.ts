@@ -8,7 +8,7 @@ import { Rng } from '../../src/engine/rng.js';
 import { NodeType } from '../../src/geometry/trimesh/index.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, type MgnDataset } from '../../src/train/mgn_data.js';
 import { mgnLoss, mgnLr, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
-import { evaluateMgnTrajectory, rolloutMgn } from '../../src/train/mgn_rollout.js';
+import { evaluateMgnTrajectory, mgnTargetCheck, rolloutMgn } from '../../src/train/mgn_rollout.js';
 import { disposeGrads, valueAndGrads } from '../../src/models/optim.js';
 
 let data: MgnDataset;
@@ -197,6 +197,22 @@ describe('MeshGraphNet training', () => {
     lm.dispose();
     mesh.dispose();
     run.model.dispose();
+  });
+
+  it('target check: per trajectory and pooled, hand values', () => {
+    const row = (uMax: number, model: number, persist: number) => ({ uMax, meanInflowSpeed: (2 / 3) * uMax, rollout50Rmse: model, persistence: { oneStepRmse: 0, rollout50Rmse: persist, rolloutFullRmse: 0, rmseOverTime: [] } });
+    // 1.5: 0.01 / 1.0 = 1 % and 6x (met); 1.2: 0.004 / 0.8 = 0.5 % but 4x (not met)
+    const c = mgnTargetCheck([row(1.5, 0.01, 0.06), row(1.2, 0.004, 0.016)]);
+    expect(c.perTrajectory.map((t) => t.met)).toEqual([true, false]);
+    expect(c.perTrajectory[1].persistenceOverModel).toBeCloseTo(4, 12);
+    expect(c.perTrajectory[0].rollout50OverMeanInflow).toBeCloseTo(0.01, 12);
+    expect(c.allMet).toBe(false);
+    expect(c.pooled.persistenceOverModelMean).toBeCloseTo(0.076 / 0.014, 12);
+    expect(c.pooled.persistenceOverModelRms).toBeCloseTo(Math.hypot(0.06, 0.016) / Math.hypot(0.01, 0.004), 12);
+    // rollout-50 above 2 % of the inflow fails even at a high ratio
+    expect(mgnTargetCheck([row(1.5, 0.03, 0.3)]).allMet).toBe(false);
+    expect(mgnTargetCheck([row(1.5, 0.01, 0.06)]).allMet).toBe(true);
+    expect(mgnTargetCheck([]).allMet).toBe(false);
   });
 
   it('rollout holds boundary nodes at the reference values; projection makes frames divergence-free; metrics are finite', async () => {
