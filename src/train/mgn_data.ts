@@ -13,10 +13,11 @@
  * mesh generator may change its node order between versions, so frames are only meaningful
  * with the mesh they were computed on).
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
 import { channelMesh, triangleEdges, type TriMesh } from '../geometry/trimesh/index.js';
 import { CylinderSim, SCHAEFER_TUREK_2D2, type CylinderCase } from '../sims/fluid/cylinder.js';
+import { checkConvectiveCourant } from '../sims/fluid/config.js';
 import { FileFormatError, ConfigError, describe } from '../util/errors.js';
 import type { MgnMesh } from '../models/meshgraphnet.js';
 
@@ -38,9 +39,10 @@ export interface MgnDataConfig {
 export const MGN_DATA_DEFAULTS: MgnDataConfig = Object.freeze({
   hMin: 0.007,
   hMax: 0.025,
-  dt: 0.0025,
-  stride: 4,
-  warmupSteps: 1000,
+  // Courant 1.5·U_max·dt/hMin = 0.54 at U_max 2 (the solver's limit is 0.8, sims/fluid/config.ts)
+  dt: 0.00125,
+  stride: 8,
+  warmupSteps: 2000,
   frames: 101,
   uMaxTrain: [1.2, 1.5, 1.8],
   uMaxTest: [1.35],
@@ -128,11 +130,14 @@ function checkConfig(c: MgnDataConfig): void {
   for (const k of ['hMin', 'hMax', 'dt'] as const) if (!(c[k] > 0)) throw new ConfigError(`data.${k}`, 'a positive number', describe(c[k]));
   for (const k of ['stride', 'frames'] as const) if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw new ConfigError(`data.${k}`, 'a positive integer', describe(c[k]));
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) throw new ConfigError('data.warmupSteps', 'an integer >= 0', describe(c.warmupSteps));
+  for (const u of [...c.uMaxTrain, ...c.uMaxTest]) {
+    if (!(u > 0)) throw new ConfigError('data.uMax', 'positive peak inflow speeds', describe(u));
+    checkConvectiveCourant('data.dt', u, c.dt, c.hMin);
+  }
 }
 
-/** Writes `<path>.json` + `<path>.bin`. */
+/** Writes `<path>.json` + `<path>.bin` + `<path>.mesh.json`, each through a temporary file and a rename. */
 export function saveMgnDataset(path: string, d: MgnDataset): void {
-  mkdirSync(dirname(path), { recursive: true });
   const N = d.mesh.numNodes;
   const header = {
     format: 'gnnwb-mgn-cylinder/1',
@@ -147,13 +152,14 @@ export function saveMgnDataset(path: string, d: MgnDataset): void {
     bin.set(f, off);
     off += f.length;
   }
-  writeFileSync(`${path}.bin`, Buffer.from(bin.buffer));
+  writeFileAtomic(`${path}.bin`, new Uint8Array(bin.buffer));
   const m = d.mesh;
-  writeFileSync(`${path}.mesh.json`, JSON.stringify({
+  writeFileAtomic(`${path}.mesh.json`, JSON.stringify({
     numNodes: m.numNodes, numTriangles: m.numTriangles, positions: Array.from(m.positions), triangles: Array.from(m.triangles),
     nodeTypes: Array.from(m.nodeTypes), sides: Array.from(m.sides), obstacleId: Array.from(m.obstacleId), domain: m.domain,
   }));
-  writeFileSync(`${path}.json`, JSON.stringify(header, null, 1));
+  // the header last: a killed run leaves no header, so the data is regenerated, never half-read
+  writeFileAtomic(`${path}.json`, JSON.stringify(header, null, 1));
 }
 
 /** Reads a dataset written by {@link saveMgnDataset}; the mesh is rebuilt from the config. */
@@ -162,6 +168,12 @@ export function loadMgnDataset(path: string): MgnDataset {
   const header = JSON.parse(readFileSync(`${path}.json`, 'utf8'));
   if (header.format !== 'gnnwb-mgn-cylinder/1') throw new FileFormatError(`${path}.json`, "format 'gnnwb-mgn-cylinder/1'", JSON.stringify(header.format));
   const c = header.config as MgnDataConfig;
+  // A file written before the generator checked the solver's stability limit may hold invalid frames.
+  try {
+    checkConfig(c);
+  } catch (e) {
+    throw new FileFormatError(`${path}.json`, 'frames generated within the solver\'s stability limit', (e as Error).message, 'Regenerate the dataset with a smaller dt (and a larger stride for the same frame spacing)');
+  }
   let mesh: TriMesh;
   if (existsSync(`${path}.mesh.json`)) {
     const j = JSON.parse(readFileSync(`${path}.mesh.json`, 'utf8'));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/engine/tf.js';
@@ -31,6 +31,21 @@ describe('MeshGraphNet training', () => {
       expect(Array.from(back.mesh.triangles)).toEqual(Array.from(data.mesh.triangles));
       expect(back.trajectories.length).toBe(3);
       expect(Array.from(back.trajectories[2].frames[5])).toEqual(Array.from(data.trajectories[2].frames[5]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a config beyond the solver\'s stability limit (Courant 1.5·U_max·dt/hMin > 0.8) is refused when generating and when loading', () => {
+    // U_max 2.0 at dt 0.0025 on hMin 0.007 (Courant 1.07): the solver's speed reached 4.6 instead of about 2.9
+    expect(() => generateMgnDataset({ hMin: 0.007, hMax: 0.025, dt: 0.0025, stride: 4, warmupSteps: 1, frames: 2, uMaxTrain: [1.0, 2.0], uMaxTest: [], meshSeed: 1 })).toThrow(/data\.dt.*<= 0\.00187 at U_max 2.*Courant 1\.07/);
+    const dir = mkdtempSync(join(tmpdir(), 'mgn-'));
+    try {
+      saveMgnDataset(join(dir, 'd'), data);
+      const h = JSON.parse(readFileSync(join(dir, 'd.json'), 'utf8'));
+      h.config.dt = 0.05; // as if written by an older generator without the check
+      writeFileSync(join(dir, 'd.json'), JSON.stringify(h));
+      expect(() => loadMgnDataset(join(dir, 'd'))).toThrow(/stability limit.*Courant/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
