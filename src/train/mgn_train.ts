@@ -31,6 +31,7 @@ import { Rng } from '../engine/rng.js';
 import { NodeType } from '../geometry/trimesh/index.js';
 import { applyDirichlet } from '../models/constraints/boundary.js';
 import { p1Operators, type P1Operators } from '../models/constraints/p1.js';
+import { nodalDivergence, type NodalDivergence } from '../models/constraints/p1_tensor.js';
 import { divergenceFreeProjection, type Projection } from '../models/constraints/projection.js';
 import { meshGraphNet, type MeshGraphNet, type MeshGraphNetOptions, type PreparedMesh } from '../models/meshgraphnet.js';
 import { adam, disposeGrads, valueAndGrads, type AdamState, type Optimizer } from '../models/optim.js';
@@ -59,6 +60,17 @@ export interface MgnTrainConfig {
    * to the reference frame; gradients flow through the whole unroll.
    */
   readonly unroll: number;
+  /**
+   * Weight λ of a divergence term (default 0: off). Each step adds
+   * λ · mean over nodes without a pressure condition of (div(u_pred − u_ref))² / s², with div the
+   * P1 nodal divergence (constraints/p1_tensor.ts), u_pred the model's next state (boundary nodes
+   * reset), and s² = mean of |u_{t+1} − u_t|² / M_i over the same nodes and the training frame
+   * changes (M_i the dual cell area, so |Δ|²/M_i is the squared divergence a change of that size
+   * would have if it varied on the cell scale). The solver's own frame changes are nearly
+   * divergence-free, so their divergence is no scale: it is 10⁻⁶ of this one. With λ = 1 an error
+   * whose divergence is |e|/h weighs about as much as its normalised squared error.
+   */
+  readonly divergenceWeight: number;
   readonly seed: number;
   /** Checkpoint file (resumed from when it exists). */
   readonly checkpointPath?: string;
@@ -77,6 +89,7 @@ export const MGN_TRAIN_DEFAULTS: MgnTrainConfig = Object.freeze({
   lrDecayStart: 0,
   noiseStd: 0.02,
   unroll: 1,
+  divergenceWeight: 0,
   seed: 0,
   checkpointEvery: 100,
   logEvery: 20,
@@ -99,6 +112,7 @@ export function validateMgnTrainConfig(raw: Partial<MgnTrainConfig>): MgnTrainCo
   posInt('unroll');
   if (c.lrDecayStart > c.steps) throw new ConfigError('train.lrDecayStart', `an integer <= steps (${c.steps})`, describe(c.lrDecayStart));
   if (c.initFrom !== undefined && (typeof c.initFrom !== 'string' || c.initFrom === '')) throw new ConfigError('train.initFrom', 'a checkpoint path (string)', describe(c.initFrom));
+  if (!(typeof c.divergenceWeight === 'number' && c.divergenceWeight >= 0)) throw new ConfigError('train.divergenceWeight', 'a number >= 0', describe(c.divergenceWeight));
   if (!(c.noiseStd >= 0)) throw new ConfigError('train.noiseStd', 'a number >= 0', describe(c.noiseStd));
   if (!Number.isInteger(c.seed)) throw new ConfigError('train.seed', 'an integer', describe(c.seed));
   return Object.freeze(c);
@@ -160,7 +174,7 @@ function paramTensors(model: MeshGraphNet, opt: Optimizer): Record<string, Tenso
  * (`next`: one frame, or k frames for a k-step unroll). Accumulates normaliser statistics
  * (node, edge, output) from the first step's sample only.
  */
-export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array, next: Float32Array | readonly Float32Array[], masks: ReturnType<typeof mgnMasks>, noiseStd: number, rng: Rng, lossMask: tf.Tensor2D): { loss: () => tf.Scalar; dispose: () => void; noisy: Float32Array; target: Float32Array } {
+export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array, next: Float32Array | readonly Float32Array[], masks: ReturnType<typeof mgnMasks>, noiseStd: number, rng: Rng, lossMask: tf.Tensor2D, div?: MgnDivergenceTerm): { loss: () => tf.Scalar; dispose: () => void; noisy: Float32Array; target: Float32Array } {
   const N = mesh.numNodes;
   const refs: readonly Float32Array[] = next instanceof Float32Array ? [next] : next;
   if (refs.length < 1) throw new ConfigError('mgnLoss.next', 'at least one reference frame', 'none');
@@ -174,7 +188,8 @@ export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array
   model.accumulate(mesh, noisy);
   const vIn = tf.tensor2d(noisy, [N, 2]);
   const tgt = tf.tensor2d(target, [N, 2]);
-  const refT = refs.length > 1 ? refs.map((r) => tf.tensor2d(r, [N, 2])) : [];
+  const useDiv = div !== undefined && div.weight > 0;
+  const refT = refs.length > 1 || useDiv ? refs.map((r) => tf.tensor2d(r, [N, 2])) : [];
   const count = masks.predicted.reduce((s, x) => s + x, 0);
   // [N, 1] per-node squared error, masked, averaged over NORMAL ∪ OUTFLOW nodes
   const stepLoss = (pred: tf.Tensor2D, t: tf.Tensor2D): tf.Scalar =>
@@ -184,16 +199,57 @@ export function mgnLoss(model: MeshGraphNet, mesh: PreparedMesh, u: Float32Array
       let pred = model.forward(mesh, vIn);
       let total = stepLoss(pred, tgt);
       let state: tf.Tensor2D = vIn;
-      for (let j = 1; j < refT.length; j++) {
-        // u ← u + Δ on predicted nodes, the reference frame elsewhere (Dirichlet), then one more step
+      for (let j = 0; j < refs.length; j++) {
+        if (j > 0) {
+          pred = model.forward(mesh, state);
+          total = tf.add(total, stepLoss(pred, tf.sub(refT[j], state) as tf.Tensor2D)) as tf.Scalar;
+        }
+        if (!useDiv && j + 1 === refs.length) break;
+        // u ← u + Δ on predicted nodes, the reference frame elsewhere (Dirichlet)
         const moved = tf.add(state, model.outputNormalizer.inverse(pred));
-        state = tf.add(tf.mul(moved, lossMask), tf.mul(refT[j - 1], tf.sub(1, lossMask))) as tf.Tensor2D;
-        pred = model.forward(mesh, state);
-        total = tf.add(total, stepLoss(pred, tf.sub(refT[j], state) as tf.Tensor2D)) as tf.Scalar;
+        state = tf.add(tf.mul(moved, lossMask), tf.mul(refT[j], tf.sub(1, lossMask))) as tf.Tensor2D;
+        if (useDiv) {
+          const d = div.op.apply(tf.sub(state, refT[j]) as tf.Tensor2D);
+          total = tf.add(total, tf.mul(div.weight / (div.count * div.scale2), tf.sum(tf.mul(tf.square(d), div.mask)))) as tf.Scalar;
+        }
       }
       return refs.length === 1 ? total : (tf.div(total, refs.length) as tf.Scalar);
     });
   return { loss, dispose: () => tf.dispose([vIn, tgt, ...refT]), noisy, target };
+}
+
+/** The divergence term of the loss (see {@link MgnTrainConfig.divergenceWeight}). */
+export interface MgnDivergenceTerm {
+  readonly weight: number;
+  readonly op: NodalDivergence;
+  /** `[N, 1]` 1 on nodes without a pressure condition. */
+  readonly mask: tf.Tensor2D;
+  readonly count: number;
+  /** The scale s²: mean of |u_{t+1} − u_t|² / M_i over the training frame changes. */
+  readonly scale2: number;
+}
+
+/** Builds the divergence term for `data`; s² from every 10th frame change of the training trajectories. */
+export function mgnDivergenceTerm(data: MgnDataset, weight: number): MgnDivergenceTerm {
+  const ops = p1Operators(data.mesh.positions, data.mesh.triangles);
+  const N = data.mesh.numNodes;
+  const keep = Uint8Array.from(data.pressureFixed, (p) => (p ? 0 : 1));
+  const count = keep.reduce((s, x) => s + x, 0);
+  let sum = 0, n = 0;
+  for (const t of data.trajectories) {
+    if (t.split !== 'train') continue;
+    for (let f = 0; f + 1 < t.frames.length; f += 10) {
+      for (let i = 0; i < N; i++) {
+        if (!keep[i]) continue;
+        const dx = t.frames[f + 1][2 * i] - t.frames[f][2 * i], dy = t.frames[f + 1][2 * i + 1] - t.frames[f][2 * i + 1];
+        sum += (dx * dx + dy * dy) / ops.lumpedMass[i];
+      }
+      n += count;
+    }
+  }
+  const scale2 = n > 0 ? sum / n : 0;
+  if (!(scale2 > 0)) throw new ConfigError('train.divergenceWeight', 'training data with nonzero frame changes (the scale of the term)', String(scale2));
+  return { weight, op: nodalDivergence(ops), mask: tf.tensor2d(Float32Array.from(keep), [N, 1]), count, scale2 };
 }
 
 /** Trains (or resumes) a MeshGraphNet on the training trajectories of `data`. */
@@ -205,6 +261,8 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
   const lossMask = tf.tensor2d(Float32Array.from(masks.predicted), [mesh.numNodes, 1]);
   const train = data.trajectories.filter((t) => t.split === 'train');
   if (train.length === 0) throw new ConfigError('data', 'at least one training trajectory', 'none');
+  const divTerm = cfg.divergenceWeight > 0 ? mgnDivergenceTerm(data, cfg.divergenceWeight) : undefined;
+  if (divTerm) log(`divergence term: weight ${cfg.divergenceWeight}, scale s² ${divTerm.scale2.toExponential(3)} (mean |Δu|²/M_i of the training frame changes)`);
   const short = train.find((t) => t.frames.length <= cfg.unroll);
   if (short) throw new ConfigError('train.unroll', `fewer than the frames of every training trajectory (U_max ${short.uMax} has ${short.frames.length})`, String(cfg.unroll));
   let meta: MgnRunMeta = { config: cfg, step: 0, trainSeconds: 0, normalizers: model.normalizerState(), adamStep: 0, history: [] };
@@ -254,7 +312,7 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
     const rng = base.fork(meta.step);
     const traj = train[rng.int(train.length)];
     const f = rng.int(traj.frames.length - cfg.unroll);
-    const s = mgnLoss(model, mesh, traj.frames[f], cfg.unroll === 1 ? traj.frames[f + 1] : traj.frames.slice(f + 1, f + 1 + cfg.unroll), masks, cfg.noiseStd, rng, lossMask);
+    const s = mgnLoss(model, mesh, traj.frames[f], cfg.unroll === 1 ? traj.frames[f + 1] : traj.frames.slice(f + 1, f + 1 + cfg.unroll), masks, cfg.noiseStd, rng, lossMask, divTerm);
     let lossValue: number;
     if (meta.step < cfg.warmupSteps) {
       const l = s.loss();
@@ -287,6 +345,7 @@ export async function trainMgn(cfg: MgnTrainConfig, data: MgnDataset, log: (s: s
     }
   }
   save();
+  if (divTerm) { divTerm.op.dispose(); divTerm.mask.dispose(); }
   lossMask.dispose();
   mesh.dispose();
   return { model, optimizer, meta, finished };

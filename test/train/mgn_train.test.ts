@@ -7,7 +7,8 @@ import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
 import { NodeType } from '../../src/geometry/trimesh/index.js';
 import { generateMgnDataset, loadMgnDataset, saveMgnDataset, type MgnDataset } from '../../src/train/mgn_data.js';
-import { mgnLoss, mgnLr, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
+import { mgnDivergenceTerm, mgnLoss, mgnLr, mgnMasks, trainMgn, validateMgnTrainConfig } from '../../src/train/mgn_train.js';
+import { p1Operators, weakDivergence } from '../../src/models/constraints/p1.js';
 import { evaluateMgnTrajectory, mgnTargetCheck, rolloutMgn } from '../../src/train/mgn_rollout.js';
 import { disposeGrads, valueAndGrads } from '../../src/models/optim.js';
 
@@ -209,6 +210,52 @@ describe('MeshGraphNet training', () => {
     s2.dispose();
     await expect(trainMgn(validateMgnTrainConfig({ model: tiny, steps: 1, unroll: 8 }), data)).rejects.toThrow(/unroll/);
     expect(() => validateMgnTrainConfig({ unroll: 0 })).toThrow(/unroll/);
+    lm.dispose();
+    mesh.dispose();
+    run.model.dispose();
+  });
+
+  it('divergence term: the loss grows by λ · mean (div(u_pred − u_ref))² / s² (computed by hand), for one step and through an unroll', async () => {
+    const run = await trainMgn(validateMgnTrainConfig({ model: tiny, steps: 4, warmupSteps: 1, lr: 1e-3, seed: 6, divergenceWeight: 0.5 }), data);
+    const mesh = run.model.prepare(data.graph);
+    const masks = mgnMasks(data.graph.nodeType);
+    const lm = tf.tensor2d(Float32Array.from(masks.predicted), [mesh.numNodes, 1]);
+    const st0 = run.model.normalizerState();
+    const freeze = (x: typeof st0.node) => ({ ...x, accumulations: x.maxAccumulations });
+    run.model.setNormalizerState({ node: freeze(st0.node), edge: freeze(st0.edge), output: freeze(st0.output) });
+    const term = mgnDivergenceTerm(data, 0.5);
+    const fr = data.trajectories[0].frames;
+    const N = mesh.numNodes;
+    const ops = p1Operators(data.mesh.positions, data.mesh.triangles);
+    const valueOf = (next: Float32Array | Float32Array[], d?: typeof term) => {
+      const s = mgnLoss(run.model, mesh, fr[1], next, masks, 0, new Rng(1), lm, d);
+      const v = s.loss().dataSync()[0];
+      s.dispose();
+      return v;
+    };
+    // host: the model's next state from `from`, boundary reset to `ref`; the term for it
+    const stepHost = (from: Float32Array, ref: Float32Array) => {
+      const st = tf.tensor2d(from, [N, 2]);
+      const nx = run.model.step(mesh, st);
+      const out = Float32Array.from(nx.dataSync());
+      tf.dispose([st, nx]);
+      for (let i = 0; i < N; i++) if (!masks.predicted[i]) { out[2 * i] = ref[2 * i]; out[2 * i + 1] = ref[2 * i + 1]; }
+      const e = Float64Array.from(out, (x, k) => x - ref[k]);
+      const d = weakDivergence(ops, e);
+      let sum = 0, n = 0;
+      for (let i = 0; i < N; i++) if (!data.pressureFixed[i]) { sum += (d[i] / ops.lumpedMass[i]) ** 2; n++; }
+      return { out, term: (0.5 * sum) / n / term.scale2 };
+    };
+    const a = stepHost(fr[1], fr[2]);
+    expect(a.term).toBeGreaterThan(0);
+    expect(Math.abs(valueOf(fr[2], term) - valueOf(fr[2]) - a.term)).toBeLessThan(1e-4 * (a.term + valueOf(fr[2])));
+    // two-step unroll: mean of the two step losses plus both terms
+    const b = stepHost(a.out, fr[3]);
+    const want = valueOf([fr[2], fr[3]]) + (a.term + b.term) / 2;
+    expect(Math.abs(valueOf([fr[2], fr[3]], term) - want)).toBeLessThan(1e-4 * want);
+    expect(() => validateMgnTrainConfig({ divergenceWeight: -1 })).toThrow(/divergenceWeight/);
+    term.op.dispose();
+    term.mask.dispose();
     lm.dispose();
     mesh.dispose();
     run.model.dispose();
