@@ -67,7 +67,7 @@ export interface MgnTrainConfig {
    * reset), and s² = mean of |u_{t+1} − u_t|² / M_i over the same nodes and the training frame
    * changes (M_i the dual cell area, so |Δ|²/M_i is the squared divergence a change of that size
    * would have if it varied on the cell scale). The solver's own frame changes are nearly
-   * divergence-free, so their divergence is no scale: it is 10⁻⁶ of this one. With λ = 1 an error
+   * divergence-free, so their divergence is no scale: its mean square is 2·10⁻⁶ of this one. With λ = 1 an error
    * whose divergence is |e|/h weighs about as much as its normalised squared error.
    */
   readonly divergenceWeight: number;
