@@ -130,6 +130,7 @@ function checkConfig(c: MgnDataConfig): void {
   for (const k of ['hMin', 'hMax', 'dt'] as const) if (!(c[k] > 0)) throw new ConfigError(`data.${k}`, 'a positive number', describe(c[k]));
   for (const k of ['stride', 'frames'] as const) if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw new ConfigError(`data.${k}`, 'a positive integer', describe(c[k]));
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) throw new ConfigError('data.warmupSteps', 'an integer >= 0', describe(c.warmupSteps));
+  for (const k of ['uMaxTrain', 'uMaxTest'] as const) if (!Array.isArray(c[k])) throw new ConfigError(`data.${k}`, 'an array of peak inflow speeds', describe(c[k]));
   for (const u of [...c.uMaxTrain, ...c.uMaxTest]) {
     if (!(u > 0)) throw new ConfigError('data.uMax', 'positive peak inflow speeds', describe(u));
     checkConvectiveCourant('data.dt', u, c.dt, c.hMin);

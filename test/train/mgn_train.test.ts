@@ -40,6 +40,7 @@ describe('MeshGraphNet training', () => {
   it('a config beyond the solver\'s stability limit (Courant 1.5·U_max·dt/hMin > 0.8) is refused when generating and when loading', () => {
     // U_max 2.0 at dt 0.0025 on hMin 0.007 (Courant 1.07): the solver's speed reached 4.6 instead of about 2.9
     expect(() => generateMgnDataset({ hMin: 0.007, hMax: 0.025, dt: 0.0025, stride: 4, warmupSteps: 1, frames: 2, uMaxTrain: [1.0, 2.0], uMaxTest: [], meshSeed: 1 })).toThrow(/data\.dt.*<= 0\.00187 at U_max 2.*Courant 1\.07/);
+    expect(() => generateMgnDataset({ hMin: 0.04, hMax: 0.09, dt: 0.005, stride: 2, warmupSteps: 1, frames: 2, uMaxTrain: 1.2 as unknown as number[], uMaxTest: [], meshSeed: 1 })).toThrow(/data\.uMaxTrain.*array/);
     const dir = mkdtempSync(join(tmpdir(), 'mgn-'));
     try {
       saveMgnDataset(join(dir, 'd'), data);
