@@ -153,7 +153,7 @@ async function rolloutKind(raw: unknown, ctx: CommandContext): Promise<number> {
     training: trainInfo,
     mesh: { nodes: data.mesh.numNodes, edges: data.graph.senders.length },
     frameDt: data.frameDt,
-    targets: mgnTargetCheck(rows.map((r) => r.plain)),
+    targets: check,
     targetsWithProjection: mgnTargetCheck(rows.map((r) => r.projected)),
     heldOut: rows.map((r) => summary(r.plain)),
     rotationError: { anglesDeg: angles.map((a) => (a * 180) / Math.PI), relativeMaxError: rot, note: 'network output (normalised velocity change) on the first frame of the first held-out trajectory; not rotation-equivariant by construction' },
