@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { peerEnv } from '../engine/native_addon.js';
 
 /** The interpreter with python3-torch (the pyenv python3 on PATH has no torch). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -38,7 +39,7 @@ export function torchScript(name: string): string {
 
 /** Runs a peer script and parses the JSON it prints on stdout. Throws with its stderr on failure. */
 export function runTorchScript(script: string, args: readonly string[], timeoutMs = 900_000): unknown {
-  const r = spawnSync(SYSTEM_PYTHON, [torchScript(script), ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 });
+  const r = spawnSync(SYSTEM_PYTHON, [torchScript(script), ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20, env: peerEnv() });
   if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${(r.stderr ?? '').trim().slice(-500)}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);

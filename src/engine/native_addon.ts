@@ -43,6 +43,10 @@ export interface NativeAddon {
   copyBlock(heap: Uint8Array, srcOff: number, rows: number, cols: number, dstOff: number, dstCols: number, colStart: number): void;
   /** `out[c, r] = x[r, c]` (4-byte elements). */
   transpose2d(heap: Uint8Array, xOff: number, rows: number, cols: number, outOff: number): void;
+  /** Fused MLP forward (descriptor layout in native_fused.ts); -1, or part·2³² + position of a bad index. */
+  mlpForward(heap: Uint8Array, desc: Float64Array): number;
+  /** Fused MLP backward (descriptor layout in native_fused.ts); -1, or part·2³² + position of a bad index. */
+  mlpBackward(heap: Uint8Array, desc: Float64Array): number;
   /** Threads for the addon's own kernels and OpenBLAS; returns OpenBLAS's thread count. */
   setThreads(n: number, blasThreads?: number): number;
   info(): { blas: string; threads: number; blasThreads: number; hardwareThreads: number };
@@ -65,6 +69,19 @@ const buildLog = path.join(root, 'native', 'build-status.json');
 
 let cached: { addon: NativeAddon | null; status: NativeAddonStatus } | null = null;
 
+/**
+ * Environment variables this module set for the addon's BLAS (not by the user). A benchmark
+ * that starts a peer process (PyTorch) removes them, so the peer runs in its own default.
+ */
+export const injectedEnv: Record<string, string> = {};
+
+/** `process.env` without the variables {@link injectedEnv} added (for peer processes). */
+export function peerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(injectedEnv)) delete env[k];
+  return env;
+}
+
 /** The native addon, or null when it is not built or fails to load (see {@link nativeAddonStatus}). */
 export function loadNativeAddon(): NativeAddon | null {
   if (cached) return cached.addon;
@@ -77,6 +94,14 @@ export function loadNativeAddon(): NativeAddon | null {
     return null;
   }
   try {
+    // OpenBLAS's idle worker threads spin for 2^28 cycles (~0.1 s) after each product before
+    // sleeping; on this 2-core machine they then compete with the addon's own threaded passes
+    // between the products (measured: MeshGraphNets processor step 10k/60k, 212 -> 176 ms).
+    // OpenBLAS reads the variable once, when the library loads, so it is set before the addon.
+    if (process.env.OPENBLAS_THREAD_TIMEOUT === undefined) {
+      process.env.OPENBLAS_THREAD_TIMEOUT = '4';
+      injectedEnv.OPENBLAS_THREAD_TIMEOUT = '4';
+    }
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
     cached = { addon, status: { loaded: true, path: addonPath, reason: `built against ${addon.info().blas}` } };

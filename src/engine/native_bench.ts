@@ -23,6 +23,7 @@ import { tf } from './tf.js';
 import { initBackend } from './backend.js';
 import { Rng } from './rng.js';
 import { disableNativeKernels, enableNativeKernels, loadNativeAddon } from './native.js';
+import { peerEnv } from './native_addon.js';
 import { ParamStore } from '../models/params.js';
 import { mlp } from '../models/layers.js';
 import { edgeMlp, graphNetwork } from '../models/graph_network.js';
@@ -70,7 +71,8 @@ export function buildProcessorStep(c: ProcessorCase, seed = 1): { run: () => voi
     const nm = mlp({ sizes: [2 * L, L, L], layerNorm: true, name: `b${i}/node` }, params);
     const gn = graphNetwork({
       updateEdge: edgeMlp(em, { edgeDim: L, nodeDim: L }),
-      updateNode: (v, agg) => nm(tf.concat([v, agg], 1) as tf.Tensor2D),
+      // As MeshGraphNets' processor (src/models/meshgraphnet.ts): MLP([v, ē]) without the concat.
+      updateNode: (v, agg) => nm.applyParts([v, agg]),
       residual: true,
     });
     const block: LatentBlock = (n, e) => gn({ nodes: n, edges: e, senders, receivers, numNodes: N });
@@ -141,7 +143,7 @@ export function buildEgnnEpoch(seed = 1): { run: () => void; dispose: () => void
 }
 
 function torchEgnnEpoch(): Timing | { error: string } {
-  const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', '1'], { encoding: 'utf8', timeout: 900_000 });
+  const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', '1'], { encoding: 'utf8', timeout: 900_000, env: peerEnv() });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_epoch: number; cpu_ms_per_epoch: number };
   return { wall: j.ms_per_epoch, cpu: j.cpu_ms_per_epoch };
@@ -179,6 +181,7 @@ function torchStep(c: ProcessorCase, steps: number): Timing | { error: string } 
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--nodes', String(c.nodes), '--edges', String(c.edges), '--latent', String(c.latent), '--mp-steps', String(c.blocks), '--steps', String(steps)], {
     encoding: 'utf8',
     timeout: 900_000,
+    env: peerEnv(),
   });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; cpu_ms_per_step: number };
@@ -187,7 +190,7 @@ function torchStep(c: ProcessorCase, steps: number): Timing | { error: string } 
 
 function torchSgemm(n: number): number | null {
   const code = `import torch,time\ntorch.set_num_threads(1)\na=torch.randn(${n},${n});b=torch.randn(${n},${n})\na@b\nt=time.perf_counter();k=0\nwhile time.perf_counter()-t<1.5:\n  a@b;k+=1\nprint((time.perf_counter()-t)/k*1e3)`;
-  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 120_000, env: peerEnv() });
   return r.status === 0 ? 2 * n ** 3 / Number(r.stdout.trim()) / 1e6 : null;
 }
 

@@ -22,6 +22,7 @@
 import { tf } from './tf.js';
 import type { NativeAddon } from './native_addon.js';
 import { ELEMENTWISE_IMPLS } from './native_elementwise.js';
+import { setFusedAddon } from './native_fused.js';
 import { type KernelArgs, type NativeImpl, type TensorInfo, type WasmBackendLike, offsetOf as off, sizeOf as size } from './native_types.js';
 import { ValueError } from '../util/errors.js';
 
@@ -219,6 +220,7 @@ export function enableNativeKernels(addon: NativeAddon, only?: readonly string[]
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc(name) });
   }
   active = addon;
+  setFusedAddon(addon);
 }
 
 /** Restores the original wasm kernels (no-op if native kernels were never enabled). */
@@ -229,6 +231,7 @@ export function disableNativeKernels(): void {
   }
   originals.clear();
   active = null;
+  setFusedAddon(null);
 }
 
 /** True while the native kernels are registered. */

@@ -160,16 +160,9 @@ export function edgeMlp(m: Mlp, dims: { readonly edgeDim: number; readonly nodeD
     throw new ConfigError('edgeMlp', `an MLP with input width edgeDim + 2·nodeDim = ${dims.edgeDim + 2 * dims.nodeDim}`, `input width ${first.inDim}`);
   }
   const plain: EdgeUpdateFn = (edges, sent, received) => m(tf.concat([edges, sent, received], 1) as tf.Tensor2D);
-  const fused = ({ edges, nodes, senders, receivers }: EdgeUpdateInputs): tf.Tensor2D => {
-    const { edgeDim, nodeDim } = dims;
-    // [E, H]
-    const ze = first.partialProduct(edges, 0);
-    // [N, H] each: node projections for the sender and receiver slots
-    const zs = first.partialProduct(nodes, edgeDim);
-    const zr = first.partialProduct(nodes, edgeDim + nodeDim);
-    // [E, H]
-    const z0 = tf.add(tf.add(ze, gatherRows(zs, senders)), gatherRows(zr, receivers)) as tf.Tensor2D;
-    return m.fromFirstProduct(z0);
-  };
+  // applyGathered: z0 = e·W_e + gather(v·W_s, s) + gather(v·W_r, r), then the rest of the MLP
+  // (one fused native op when the native kernels run).
+  const fused = ({ edges, nodes, senders, receivers }: EdgeUpdateInputs): tf.Tensor2D =>
+    m.applyGathered([{ x: edges }, { x: nodes, idx: senders }, { x: nodes, idx: receivers }]);
   return Object.assign(plain, { fused });
 }

@@ -19,8 +19,9 @@ import { tf } from '../engine/tf.js';
 import type { Rng } from '../engine/rng.js';
 import { ShapeError, ValueError, ConfigError, describe } from '../util/errors.js';
 import { ParamStore, type Initializer } from './params.js';
-import { segmentSum } from './segment.js';
+import { gatherRows, segmentSum } from './segment.js';
 import { nativeKernelsEnabled } from '../engine/native_kernels.js';
+import { fusedMlp, fusedMlpEnabled, type CompositeMlp, type FusedMlpSpec, type FusedPart } from '../engine/native_fused.js';
 
 /** Activations every layer accepts. */
 export const ACTIVATIONS = ['relu', 'silu', 'tanh', 'sigmoid', 'none'] as const;
@@ -295,6 +296,13 @@ export interface Mlp {
   fromFirstProduct(z0: tf.Tensor2D): tf.Tensor2D;
   /** The MLP on `concat(parts, 1)` without building the concatenation. */
   applyParts(parts: readonly tf.Tensor2D[]): tf.Tensor2D;
+  /**
+   * The MLP on `concat([gather?(x_p, idx_p) for p in parts], 1)` without building the
+   * concatenation or the gathered rows: a gathered part is multiplied by its weight rows on
+   * its own rows first, then gathered (`gather(x, i)·W = gather(x·W, i)`). MeshGraphNets' edge
+   * MLP is `applyGathered([{x: e}, {x: v, idx: senders}, {x: v, idx: receivers}])`.
+   */
+  applyGathered(parts: readonly FusedPart[]): tf.Tensor2D;
 }
 
 /**
@@ -327,7 +335,57 @@ export function mlp(options: MlpOptions, params: ParamStore, rng?: Rng): Mlp {
     for (let i = 1; i < layers.length; i++) h = layers[i](h);
     return norm ? norm(h) : h;
   };
+  // The fused native op (engine/native_fused.ts) when the native kernels run; `composite` is
+  // the same function in ordinary ops on explicit parameters (its higher derivatives).
+  const spec: FusedMlpSpec = {
+    layers: layers.map((l) => ({ w: l.w, b: l.b })),
+    activation,
+    activateLast,
+    norm: norm ? { gamma: norm.gamma, beta: norm.beta, eps: norm.eps } : null,
+    name,
+  };
+  const composite: CompositeMlp = (parts, ps) => {
+    let k = 0;
+    const wb = layers.map((l) => ({ w: ps[k++] as tf.Tensor2D, b: l.b ? ps[k++] : null }));
+    const gamma = norm?.gamma ? ps[k++] : null;
+    const beta = norm?.beta ? ps[k++] : null;
+    const H = sizes[1];
+    let z: tf.Tensor2D | null = null;
+    let row = 0;
+    for (const p of parts) {
+      const width = p.x.shape[1];
+      // [width, H]
+      const wPart = row === 0 && width === sizes[0] ? wb[0].w : (tf.slice(wb[0].w, [row, 0], [width, H]) as tf.Tensor2D);
+      let t = matMul(p.x, wPart);
+      if (p.idx) t = gatherRows(t, p.idx);
+      z = z ? (tf.add(z, t) as tf.Tensor2D) : t;
+      row += width;
+    }
+    let h = activate(wb[0].b ? addBias(z!, wb[0].b) : z!, layers[0].activation);
+    for (let i = 1; i < layers.length; i++) {
+      const zi = matMul(h, wb[i].w);
+      h = activate(wb[i].b ? addBias(zi, wb[i].b!) : zi, layers[i].activation);
+    }
+    if (!norm) return h;
+    let y = normalizeRows(h, norm.eps);
+    if (gamma && beta) return scaleShift(y, gamma, beta);
+    if (gamma) y = tf.mul(y, gamma) as tf.Tensor2D;
+    if (beta) y = tf.add(y, beta) as tf.Tensor2D;
+    return y;
+  };
+  const checkParts = (parts: readonly FusedPart[]): void => {
+    let width = 0;
+    for (const p of parts) {
+      if (!(p.x instanceof tf.Tensor) || p.x.rank !== 2) throw new ShapeError(`part of mlp '${name}'`, 'a rank-2 tensor [rows, width]', p.x instanceof tf.Tensor ? `shape [${p.x.shape.join(', ')}]` : describe(p.x));
+      width += p.x.shape[1];
+    }
+    if (width !== sizes[0]) throw new ShapeError(`parts of mlp '${name}'`, `widths summing to ${sizes[0]}`, `widths [${parts.map((p) => p.x.shape[1]).join(', ')}]`);
+  };
   const f = ((x: tf.Tensor2D): tf.Tensor2D => {
+    if (fusedMlpEnabled()) {
+      if (x.rank !== 2 || x.shape[1] !== sizes[0]) throw new ShapeError(`input of mlp '${name}'`, `a rank-2 tensor [rows, ${sizes[0]}]`, `shape [${x.shape.join(', ')}]`);
+      return fusedMlp(spec, [{ x }], composite);
+    }
     let h = layers[0](x);
     for (let i = 1; i < layers.length; i++) h = layers[i](h);
     return norm ? norm(h) : h;
@@ -336,6 +394,7 @@ export function mlp(options: MlpOptions, params: ParamStore, rng?: Rng): Mlp {
     let width = 0;
     for (const p of parts) width += p.shape[1];
     if (width !== sizes[0]) throw new ShapeError(`parts of mlp '${name}'`, `widths summing to ${sizes[0]}`, `widths [${parts.map((p) => p.shape[1]).join(', ')}]`);
+    if (fusedMlpEnabled()) return fusedMlp(spec, parts.map((x) => ({ x })), composite);
     let z: tf.Tensor2D | null = null;
     let row = 0;
     for (const p of parts) {
@@ -345,7 +404,20 @@ export function mlp(options: MlpOptions, params: ParamStore, rng?: Rng): Mlp {
     }
     return fromFirstProduct(z!);
   };
-  return Object.assign(f, { sizes: [...sizes], layers, norm, fromFirstProduct, applyParts });
+  const applyGathered = (parts: readonly FusedPart[]): tf.Tensor2D => {
+    checkParts(parts);
+    if (fusedMlpEnabled()) return fusedMlp(spec, parts, composite);
+    let z: tf.Tensor2D | null = null;
+    let row = 0;
+    for (const p of parts) {
+      let t = layers[0].partialProduct(p.x, row);
+      if (p.idx) t = gatherRows(t, p.idx);
+      z = z ? (tf.add(z, t) as tf.Tensor2D) : t;
+      row += p.x.shape[1];
+    }
+    return fromFirstProduct(z!);
+  };
+  return Object.assign(f, { sizes: [...sizes], layers, norm, fromFirstProduct, applyParts, applyGathered });
 }
 
 /** `(x − μ)·r` and `r = 1/sqrt(σ² + eps)` per row. Shapes: x `[rows, F]` → `[rows, F]`, `[rows, 1]`. */
@@ -401,6 +473,10 @@ export interface LayerNorm {
   /** `x [rows, dim]` → normalised `[rows, dim]`. */
   (x: tf.Tensor2D): tf.Tensor2D;
   readonly dim: number;
+  readonly eps: number;
+  /** Scale γ and offset β `[dim]` (null when turned off). */
+  readonly gamma: tf.Variable | null;
+  readonly beta: tf.Variable | null;
 }
 
 /**
@@ -425,5 +501,5 @@ export function layerNorm(options: LayerNormOptions, params: ParamStore): LayerN
     if (beta) y = tf.add(y, beta) as tf.Tensor2D;
     return y;
   }) as LayerNorm;
-  return Object.assign(f, { dim });
+  return Object.assign(f, { dim, eps, gamma, beta });
 }

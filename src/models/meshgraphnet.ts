@@ -142,9 +142,9 @@ export function meshGraphNet(options: MeshGraphNetOptions = {}): MeshGraphNet {
     blocks.push(
       graphNetwork({
         updateEdge: edgeMlp(edgeM, { edgeDim: L, nodeDim: L }),
-        // MLP([v, ē]) without building the concat: [v, ē]·W0 = v·W0[:L] + ē·W0[L:].
-        updateNode: (nodes, agg) =>
-          nodeM.fromFirstProduct(tf.add(nodeM.layers[0].partialProduct(nodes, 0), nodeM.layers[0].partialProduct(agg, L)) as tf.Tensor2D),
+        // MLP([v, ē]) without building the concat: [v, ē]·W0 = v·W0[:L] + ē·W0[L:] (one
+        // fused native op when the native kernels run).
+        updateNode: (nodes, agg) => nodeM.applyParts([nodes, agg]),
         aggregate: 'sum',
         residual: true,
       }),

@@ -29,7 +29,7 @@ import { tf } from '../../engine/tf.js';
 import { Rng } from '../../engine/rng.js';
 import { ConfigError } from '../../util/errors.js';
 import { gatherRows, segmentSum } from '../segment.js';
-import { Params, applyDense, applyMlp, applyMlpPairs, dense, mlp, type Dense, type Mlp } from './nn.js';
+import { Params, applyDense, applyMlp, applyMlpPairs, applyMlpParts, dense, mlp, type Dense, type Mlp } from './nn.js';
 
 /** EGNN hyper-parameters. */
 export interface EgnnConfig {
@@ -135,7 +135,7 @@ export function createEgnn(config: EgnnConfig, rng: Rng, params: Params = new Pa
       x = tf.add(x, tf.mul(segmentSum(trans, inp.receivers, N), inp.invDegree)) as tf.Tensor2D; // [N, 3]
       if (L.vel) x = tf.add(x, tf.mul(applyMlp(L.vel, h), inp.v!)) as tf.Tensor2D; // [N, 3]
       const agg = segmentSum(m, inp.receivers, N); // [N, H]
-      h = tf.add(h, applyMlp(L.node, tf.concat([h, agg], 1) as tf.Tensor2D)) as tf.Tensor2D; // [N, H]
+      h = tf.add(h, applyMlpParts(L.node, [h, agg])) as tf.Tensor2D; // [N, H]
     }
     return { x, h };
   };

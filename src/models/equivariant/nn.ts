@@ -17,6 +17,7 @@ import { Rng } from '../../engine/rng.js';
 import { ShapeError, ValueError } from '../../util/errors.js';
 import { gatherRows } from '../segment.js';
 import { matMul, sigmoid } from '../layers.js';
+import { fusedMlp, fusedMlpEnabled, type CompositeMlp, type FusedMlpSpec, type FusedPart } from '../../engine/native_fused.js';
 
 /** A named, ordered set of trainable variables. */
 export class Params {
@@ -164,7 +165,72 @@ export function mlp(
 }
 
 /** Applies an MLP. Shapes: `[rows, sizes[0]]` → `[rows, sizes[k]]`. */
+/** The fused native op's view of an MLP (cached per MLP). */
+const specs = new WeakMap<Mlp, { spec: FusedMlpSpec; composite: CompositeMlp }>();
+
+function fusedFor(m: Mlp): { spec: FusedMlpSpec; composite: CompositeMlp } {
+  let f = specs.get(m);
+  if (f) return f;
+  const spec: FusedMlpSpec = {
+    layers: m.layers.map((l) => ({ w: l.W, b: l.b })),
+    activation: m.activation === 'silu' ? 'silu' : 'none',
+    activateLast: m.activateLast,
+    norm: null,
+    name: 'equivariant mlp',
+  };
+  // The same MLP in ordinary ops on explicit parameters (higher derivatives).
+  const composite: CompositeMlp = (parts, ps) => {
+    let k = 0;
+    const wb = m.layers.map((l) => ({ W: ps[k++] as tf.Tensor2D, b: l.b ? ps[k++] : null }));
+    const out = m.layers[0].fanOut;
+    let y: tf.Tensor2D | null = null;
+    let row = 0;
+    for (const p of parts) {
+      const w = p.x.shape[1];
+      let t = matMul(p.x, tf.slice(wb[0].W, [row, 0], [w, out]));
+      if (p.idx) t = gatherRows(t, p.idx);
+      y = y ? (tf.add(y, t) as tf.Tensor2D) : t;
+      row += w;
+    }
+    for (let i = 0; i < wb.length; i++) {
+      if (i > 0) y = matMul(y!, wb[i].W);
+      if (wb[i].b) y = tf.add(y!, wb[i].b!) as tf.Tensor2D;
+      if (i + 1 < wb.length || m.activateLast) y = act(m.activation, y!);
+    }
+    return y!;
+  };
+  f = { spec, composite };
+  specs.set(m, f);
+  return f;
+}
+
+/** Whether this MLP runs as the fused native op (native kernels on; SiLU or no activation). */
+function useFused(m: Mlp): boolean {
+  return m.activation !== 'ssp' && fusedMlpEnabled();
+}
+
+function fused(m: Mlp, parts: readonly FusedPart[]): tf.Tensor2D {
+  const { spec, composite } = fusedFor(m);
+  return fusedMlp(spec, parts, composite);
+}
+
+/**
+ * The MLP on `concat(parts, 1)`: one fused native op without the concatenation when the
+ * native kernels run, else `applyMlp(m, concat(parts))`.
+ */
+export function applyMlpParts(m: Mlp, parts: readonly tf.Tensor2D[]): tf.Tensor2D {
+  let width = 0;
+  for (const p of parts) width += p.shape[1];
+  if (width !== m.layers[0].fanIn) throw new ShapeError('mlp input parts', `widths summing to ${m.layers[0].fanIn}`, `[${parts.map((p) => p.shape[1]).join(', ')}]`);
+  if (useFused(m)) return fused(m, parts.map((x) => ({ x })));
+  return applyMlp(m, parts.length === 1 ? parts[0] : (tf.concat(parts as tf.Tensor2D[], 1) as tf.Tensor2D));
+}
+
 export function applyMlp(m: Mlp, x: tf.Tensor2D): tf.Tensor2D {
+  if (useFused(m)) {
+    if (x.rank !== 2 || x.shape[1] !== m.layers[0].fanIn) throw new ShapeError('dense input', `[rows, ${m.layers[0].fanIn}]`, `[${x.shape.join(', ')}]`);
+    return fused(m, [{ x }]);
+  }
   let h = x;
   m.layers.forEach((l, i) => {
     h = applyDense(l, h);
@@ -189,6 +255,7 @@ export function applyMlpPairs(m: Mlp, h: tf.Tensor2D, receivers: tf.Tensor1D, se
   if (k < 0 || (k > 0) !== (extra !== null) || (extra && extra.shape[1] !== k)) {
     throw new ShapeError('edge MLP extra input', `[E, ${k}]`, extra ? `[${extra.shape.join(', ')}]` : 'none');
   }
+  if (useFused(m)) return fused(m, [{ x: h, idx: receivers }, { x: h, idx: senders }, ...(extra ? [{ x: extra }] : [])]);
   const out = first.fanOut;
   const W = first.W as tf.Tensor as tf.Tensor2D;
   const Wi = tf.slice(W, [0, 0], [H, out]); // [H, out]
