@@ -27,7 +27,7 @@ export interface KernelArgs {
  * A native kernel: returns its output, or `null` when this input is not one it handles (the
  * caller then runs the original wasm kernel).
  */
-export type NativeImpl = (addon: NativeAddon, args: KernelArgs) => TensorInfo | null;
+export type NativeImpl = (addon: NativeAddon, args: KernelArgs) => TensorInfo | TensorInfo[] | null;
 
 /** Number of elements of a shape. */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -12,5 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../vendor/tfjs-gradients.mjs';
 // Faster gradients for wasm (explicit transposes instead of transposeA/B), registered after.
 import './gradients.js';
+// A first-order backward pass that frees saved tensors and gradients as it goes.
+import './backprop.js';
 
 export { tf };

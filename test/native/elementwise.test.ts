@@ -111,6 +111,59 @@ if (!addon) {
       tf.dispose([a, b, ai, m]);
     });
 
+    it('Slice and SplitV: contiguous slices copy only their range (float32 and int32); other layouts fall back; equal to wasm', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+          fc.nat(1 << 30),
+          fc.boolean(),
+          (shape, seed, asInt) => {
+            const rng = new Rng(seed);
+            const n = shape.reduce((p, q) => p * q, 1);
+            const x = tf.tensor(Float32Array.from({ length: n }, () => Math.round(rng.normal() * 100)), shape, asInt ? 'int32' : 'float32');
+            // A contiguous slice: rows [b, b + k) of the leading axis, everything else whole.
+            const b = Math.floor(rng.uniform() * shape[0]);
+            const k = 1 + Math.floor(rng.uniform() * (shape[0] - b));
+            const begin = shape.map((_, i) => (i === 0 ? b : 0));
+            const size = shape.map((d, i) => (i === 0 ? k : -1));
+            const s1 = both('Slice', () => tf.slice(x, begin, size));
+            expect(s1.shape).toEqual(s1.wantShape);
+            expect(s1.got).toEqual(s1.want);
+            // Split along the leading axis into random sizes.
+            const cuts: number[] = [];
+            let left = shape[0];
+            while (left > 0) {
+              const c = 1 + Math.floor(rng.uniform() * left);
+              cuts.push(c);
+              left -= c;
+            }
+            const before = nativeKernelCounts.SplitV.native;
+            const got = tf.split(x, cuts, 0);
+            expect(nativeKernelCounts.SplitV.native).toBe(before + 1);
+            const want = onWasm(() => tf.split(x, cuts, 0));
+            got.forEach((g, i) => {
+              expect(g.shape).toEqual(want[i].shape);
+              expect(Array.from(g.dataSync())).toEqual(Array.from(want[i].dataSync()));
+            });
+            tf.dispose([x, ...got, ...want]);
+          },
+        ),
+        { seed: SEED, numRuns: 100 },
+      );
+      // A non-contiguous slice (a column block) and a split along a later axis run the wasm kernels.
+      const m = tf.tensor2d(Float32Array.from({ length: 4 * 5 }, (_, i) => i), [4, 5]);
+      const fb = nativeKernelCounts.Slice.fallback;
+      expect(Array.from(tf.slice(m, [1, 1], [2, 2]).dataSync())).toEqual([6, 7, 11, 12]);
+      expect(nativeKernelCounts.Slice.fallback).toBe(fb + 1);
+      const parts = tf.split(m, [2, 3], 1);
+      expect(Array.from(parts[1].dataSync())).toEqual([2, 3, 4, 7, 8, 9, 12, 13, 14, 17, 18, 19]);
+      // Empty pieces and a 1-D split like the optimiser's.
+      const v = tf.tensor1d([1, 2, 3, 4, 5]);
+      const vs = tf.split(v, [0, 2, 3]);
+      expect(vs.map((t) => Array.from(t.dataSync()))).toEqual([[], [1, 2], [3, 4, 5]]);
+      tf.dispose([m, ...parts, v, ...vs]);
+    });
+
     it('Identity and same-dtype Cast share data: values survive disposing the input, nothing leaks', () => {
       const before = tf.memory().numBytes;
       const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
