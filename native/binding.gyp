@@ -3,7 +3,7 @@
     {
       "target_name": "gnnwb_native",
       "sources": ["src/gnnwb_native.cc"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fno-exceptions"],
+      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-fno-exceptions", "-fno-trapping-math", "-fno-math-errno"],
       "cflags_cc!": ["-fno-rtti"],
       "defines": ["NAPI_VERSION=8"],
       "include_dirs": ["<!@(node -p \"process.env.GNNWB_BLAS_INCLUDE || ''\")"],

@@ -47,6 +47,8 @@ export interface NativeAddon {
   mlpForward(heap: Uint8Array, desc: Float64Array): number;
   /** Fused MLP backward (descriptor layout in native_fused.ts); -1, or part·2³² + position of a bad index. */
   mlpBackward(heap: Uint8Array, desc: Float64Array): number;
+  /** One Adam update of many tensors (descriptor layout in native/src/gnnwb_native.cc). */
+  adamStep(heap: Uint8Array, desc: Float64Array): void;
   /** Threads for the addon's own kernels and OpenBLAS; returns OpenBLAS's thread count. */
   setThreads(n: number, blasThreads?: number): number;
   info(): { blas: string; threads: number; blasThreads: number; hardwareThreads: number };

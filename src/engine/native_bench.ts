@@ -35,6 +35,7 @@ import { Adam, trainStep } from '../train/trainer.js';
 import { registerCommand, registerKind, type CommandContext, type ParsedArgs } from '../cli/registry.js';
 import { ValueError } from '../util/errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { runMgnBench } from '../train/mgn_bench.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TORCH_SCRIPT = path.join(root, 'bench', 'torch', 'mgn_step.py');
@@ -208,7 +209,7 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new ValueError('--rounds', 'a positive integer', String(args.options.rounds));
   if (!Number.isInteger(steps) || steps < 1) throw new ValueError('--steps', 'a positive integer', String(args.options.steps));
   const sizes = String(args.options.sizes ?? '2000,10000').split(',').map(Number);
-  const blockList = String(args.options.blocks ?? '1,15').split(',').map(Number);
+  const blockList = String(args.options.blocks ?? '1').split(',').map(Number);
   const withTorch = args.options['no-torch'] !== true;
   const withWasm = args.options['no-wasm'] !== true;
   const info = await initBackend({ backend: 'native' });
@@ -298,11 +299,66 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
       }
     }
   }
+  // The full MeshGraphNets training step (encoder, 15 processor blocks, decoder, loss, Adam) on
+  // the channel mesh at ~2k nodes and refined to ~10k (src/train/mgn_bench.ts; the peer is
+  // bench/torch/mgn.py at its faster of 1 and 2 threads).
+  const refines = args.options['no-mgn'] === true ? [] : String(args.options['mgn-refine'] ?? '1,2.55').split(',').map(Number);
+  const mgnSteps = Number(args.options['mgn-steps'] ?? 3);
+  if (!Number.isInteger(mgnSteps) || mgnSteps < 1) throw new ValueError('--mgn-steps', 'a positive integer', String(args.options['mgn-steps']));
+  for (const refine of refines) {
+    const label = `MeshGraphNets training step (15 MP, latent 128), mesh refine ${refine}`;
+    try {
+      const rep = await runMgnBench({ steps: mgnSteps, warmup: 1, latent: 128, mpSteps: 15, torch: withTorch, meshRefine: refine, log: ctx.log });
+      const mesh = rep.mesh as { nodes: number; edges: number };
+      const ourMs = (rep.ours as { msPerStep: number }).msPerStep;
+      const torch = rep.torch as { fastest?: { threads: number; msPerStep: number }; reason?: string } | undefined;
+      const gflop = rep.gflopPerStep as number;
+      const row = {
+        case: `MeshGraphNets training step (15 MP, latent 128) N=${mesh.nodes} E=${mesh.edges}`,
+        kind: 'mgn-train-step',
+        nodes: mesh.nodes,
+        edges: mesh.edges,
+        meshRefine: refine,
+        numParams: rep.numParams,
+        nativeMs: ourMs,
+        nativeStepsMs: (rep.ours as { stepsMs: number[] }).stepsMs,
+        torchMs: torch?.fastest?.msPerStep ?? null,
+        torchThreads: torch?.fastest?.threads ?? null,
+        torchError: torch?.fastest ? undefined : torch?.reason,
+        gflopPerStep: gflop,
+        nativeGflops: gflop / ourMs * 1e3,
+        ratioTorchOverNative: typeof rep.ratio === 'number' ? rep.ratio : null,
+      };
+      results.push(row);
+      ctx.log(`${row.case}: native ${ourMs.toFixed(0)} ms / torch ${row.torchMs?.toFixed(0) ?? '-'} ms (torch/native ${row.ratioTorchOverNative?.toFixed(2) ?? '-'}); native ${row.nativeGflops.toFixed(0)} GFLOP/s`);
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      results.push({ case: label, kind: 'mgn-train-step', meshRefine: refine, error });
+      ctx.log(`${label}: FAILED: ${error}`);
+    }
+  }
   if (args.options['no-egnn'] !== true) {
     const ep = buildEgnnEpoch();
-    compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, {});
+    compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, { kind: 'egnn-epoch' });
     ep.dispose();
   }
+  // Achieved GFLOP/s as a fraction of the sgemm ceiling measured in this run.
+  for (const r of results) {
+    const g = (r as { nativeGflops?: number }).nativeGflops;
+    if (typeof g === 'number') (r as Record<string, unknown>).fractionOfSgemmCeiling = g / ceiling.nativeGflops;
+  }
+  // Issue 11's four cases: ratio torch_ms / native_ms ≥ 1.0 (goal ≥ 1.2).
+  const ratioOf = (pred: (r: Record<string, unknown>) => boolean) => {
+    const r = results.find(pred) as { ratioTorchOverNative?: number | null; case?: string } | undefined;
+    return { case: r?.case ?? 'not run', ratio: r?.ratioTorchOverNative ?? null };
+  };
+  const targets = [
+    { target: 'processor step, 10k nodes / 60k edges', ...ratioOf((r) => r.blocks === 1 && r.nodes === 10000 && r.error === undefined) },
+    { target: 'MeshGraphNets training step, ~2k nodes', ...ratioOf((r) => r.kind === 'mgn-train-step' && typeof r.nodes === 'number' && (r.nodes as number) < 5000) },
+    { target: 'MeshGraphNets training step, ~10k nodes', ...ratioOf((r) => r.kind === 'mgn-train-step' && typeof r.nodes === 'number' && (r.nodes as number) >= 5000) },
+    { target: 'EGNN N-body training epoch', ...ratioOf((r) => r.kind === 'egnn-epoch') },
+  ].map((t) => ({ ...t, atLeast1: t.ratio !== null && t.ratio >= 1, atLeast1_2: t.ratio !== null && t.ratio >= 1.2 }));
+  for (const t of targets) ctx.log(`target ${t.target}: torch/native ${t.ratio === null ? 'not measured' : t.ratio.toFixed(2)}${t.ratio === null ? '' : t.atLeast1_2 ? ' (>= 1.2)' : t.atLeast1 ? ' (>= 1.0, < 1.2)' : ' (< 1.0)'}`);
   const report = {
     bench: 'native',
     backend: info.name,
@@ -313,6 +369,7 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
     date: new Date().toISOString(),
     loadavg: os.loadavg(),
     ceiling,
+    targets,
     results,
   };
   const json = JSON.stringify(report, null, 2);
@@ -324,12 +381,15 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1,15] [--rounds 2] [--steps 3] [--no-torch] [--no-wasm] [--no-egnn] [--recompute] [--out file.json]
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1] [--rounds 2] [--steps 3] [--mgn-refine 1,2.55] [--mgn-steps 3] [--no-mgn] [--no-torch] [--no-wasm] [--no-egnn] [--recompute] [--out file.json]
 
 Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
-run, interleaved: sgemm ceiling (2048²) and MeshGraphNets-style processor training steps
-(latent 128, E = 6N edges; --blocks 15 is MeshGraphNets' 15-step processor), and one EGNN
-training epoch on N-body-shaped data (bench/torch/egnn_nbody.py as the peer). --recompute
+run, interleaved: sgemm ceiling (2048²); MeshGraphNets-style processor training steps
+(latent 128, E = 6N edges; --blocks 15 is the 15-block processor alone); the full
+MeshGraphNets training step (15 message-passing steps) on the channel mesh at ~2k nodes and
+refined to ~10k (--mgn-refine, bench/torch/mgn.py as the peer at its faster of 1 and 2
+threads); and one EGNN training epoch on N-body-shaped data (bench/torch/egnn_nbody.py).
+Ends with issue 11's four ratios (torch_ms / native_ms) in "targets". --recompute
 recomputes each block's activations in the backward pass (src/models/recompute.ts: less memory,
 one more forward pass). Prints a table on stderr and JSON on stdout (and to --out). Needs the
 native addon (node native/build.mjs).`;

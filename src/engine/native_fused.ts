@@ -327,3 +327,119 @@ export function fusedMlp(spec: FusedMlpSpec, parts: readonly FusedPart[], compos
   });
   return f(...uniq, ...params) as tf.Tensor2D;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adam in one native call. The per-variable optimiser of src/train/trainer.ts ran ~12 tfjs ops
+// per variable (EGNN N-body: 700 of the 1,325 kernels of a training step); this is one kernel
+// for all of them. Same float32 operations in the same order, so the same numbers.
+
+/** One tensor's Adam inputs. */
+export interface AdamItem {
+  readonly p: tf.Tensor;
+  readonly g: tf.Tensor;
+}
+
+/**
+ * Formula of the update (see native/src/gnnwb_native.cc adamStep):
+ * mode 0: `p − m'/(sqrt(v')/s1 + s2)·s3`; mode 1: `p − m'/(sqrt(v') + s2)·s3`.
+ */
+export interface AdamScalars {
+  readonly mode: 0 | 1;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly s1: number;
+  readonly s2: number;
+  readonly s3: number;
+}
+
+let adamRegistered = false;
+
+function adamKernel(args: KernelArgs): TensorInfo[] {
+  const addon = fusedAddon;
+  if (!addon) throw new Error('GnnwbAdam: the native addon is not enabled');
+  const a = args.attrs as unknown as AdamScalars & { n: number; flat: boolean; starts: number[] };
+  const { backend, inputs } = args;
+  const outs: TensorInfo[] = [];
+  for (let i = 0; i < a.n; i++) outs.push(backend.makeOutput([...inputs[`p${i}`]!.shape], 'float32'));
+  let mOut: TensorInfo[] = [];
+  let vOut: TensorInfo[] = [];
+  if (a.flat) {
+    mOut = [backend.makeOutput([...inputs.m!.shape], 'float32')];
+    vOut = [backend.makeOutput([...inputs.v!.shape], 'float32')];
+  } else {
+    for (let i = 0; i < a.n; i++) {
+      mOut.push(backend.makeOutput([...inputs[`m${i}`]!.shape], 'float32'));
+      vOut.push(backend.makeOutput([...inputs[`v${i}`]!.shape], 'float32'));
+    }
+  }
+  const desc: number[] = [a.n, a.mode, a.beta1, a.beta2, a.s1, a.s2, a.s3];
+  for (let i = 0; i < a.n; i++) {
+    const p = inputs[`p${i}`]!;
+    const size = p.shape.reduce((x, y) => x * y, 1);
+    const mo = a.flat ? 4 * a.starts[i] : 0;
+    desc.push(
+      off(backend, p),
+      off(backend, inputs[`g${i}`]!),
+      a.flat ? off(backend, inputs.m!) + mo : off(backend, inputs[`m${i}`]!),
+      a.flat ? off(backend, inputs.v!) + mo : off(backend, inputs[`v${i}`]!),
+      off(backend, outs[i]),
+      a.flat ? off(backend, mOut[0]) + mo : off(backend, mOut[i]),
+      a.flat ? off(backend, vOut[0]) + mo : off(backend, vOut[i]),
+      size,
+    );
+  }
+  addon.adamStep(backend.wasm.HEAPU8, Float64Array.from(desc));
+  return [...outs, ...mOut, ...vOut];
+}
+
+function checkItems(items: readonly AdamItem[]): void {
+  for (const { p, g } of items) {
+    if (p.dtype !== 'float32' || g.dtype !== 'float32' || p.size !== g.size) {
+      throw new ShapeError('Adam gradient', `float32 with the shape of its parameter [${p.shape.join(', ')}]`, `${g.dtype} [${g.shape.join(', ')}]`);
+    }
+  }
+}
+
+function runAdam(inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor[] {
+  if (!adamRegistered) {
+    tf.registerKernel({ kernelName: 'GnnwbAdam', backendName: 'wasm', kernelFunc: adamKernel as unknown as tf.KernelFunc });
+    adamRegistered = true;
+  }
+  return tf.engine().runKernel('GnnwbAdam', inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+}
+
+/**
+ * One Adam step for per-variable moments: returns the new parameters and moments (the caller
+ * assigns them). Only while {@link fusedMlpEnabled}.
+ */
+export function nativeAdamPerVariable(items: readonly (AdamItem & { m: tf.Tensor; v: tf.Tensor })[], s: AdamScalars): { p: tf.Tensor[]; m: tf.Tensor[]; v: tf.Tensor[] } {
+  checkItems(items);
+  const inputs: Record<string, tf.Tensor> = {};
+  items.forEach((it, i) => {
+    inputs[`p${i}`] = it.p;
+    inputs[`g${i}`] = it.g;
+    inputs[`m${i}`] = it.m;
+    inputs[`v${i}`] = it.v;
+  });
+  const n = items.length;
+  const out = runAdam(inputs, { ...s, n, flat: false, starts: [] });
+  return { p: out.slice(0, n), m: out.slice(n, 2 * n), v: out.slice(2 * n) };
+}
+
+/**
+ * One Adam step with the moments of all parameters in one flat vector each (models/optim.ts);
+ * `starts[i]` is parameter i's offset in them. Returns the new parameters and flat moments.
+ */
+export function nativeAdamFlat(items: readonly AdamItem[], m: tf.Tensor, v: tf.Tensor, starts: readonly number[], s: AdamScalars): { p: tf.Tensor[]; m: tf.Tensor; v: tf.Tensor } {
+  checkItems(items);
+  const end = items.length ? starts[items.length - 1] + items[items.length - 1].p.size : 0;
+  if (m.size < end || v.size < end) throw new ShapeError('Adam moments', `at least ${end} values`, `${m.size}, ${v.size}`);
+  const inputs: Record<string, tf.Tensor> = { m, v };
+  items.forEach((it, i) => {
+    inputs[`p${i}`] = it.p;
+    inputs[`g${i}`] = it.g;
+  });
+  const n = items.length;
+  const out = runAdam(inputs, { ...s, n, flat: true, starts: [...starts] });
+  return { p: out.slice(0, n), m: out[n], v: out[n + 1] };
+}

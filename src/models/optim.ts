@@ -18,6 +18,7 @@
 import { tf } from '../engine/tf.js';
 import { ConfigError, ShapeError, describe } from '../util/errors.js';
 import type { ParamStore } from './params.js';
+import { fusedMlpEnabled, nativeAdamFlat } from '../engine/native_fused.js';
 
 /** Gradients by parameter name (the names of the ParamStore). */
 export type Grads = Record<string, tf.Tensor>;
@@ -129,6 +130,22 @@ export function adam(options: AdamOptions): Optimizer {
     const epsHat = eps * Math.sqrt(c2);
     if (fused) {
       ensureFlat(params, list);
+      if (fusedMlpEnabled()) {
+        // One native kernel for the whole update (same float32 operations as below).
+        tf.tidy(() => {
+          const starts: number[] = [];
+          let at = 0;
+          for (const n of sizes) {
+            starts.push(at);
+            at += n;
+          }
+          const r = nativeAdamFlat(list.map((n) => ({ p: params.variable(n), g: grads[n] })), mFlat!, vFlat!, starts, { mode: 1, beta1, beta2, s1: 1, s2: epsHat, s3: alpha });
+          mFlat!.assign(r.m as tf.Tensor1D);
+          vFlat!.assign(r.v as tf.Tensor1D);
+          list.forEach((n, i) => params.variable(n).assign(r.p[i]));
+        });
+        return;
+      }
       tf.tidy(() => {
         // [P]
         const g = tf.concat(list.map((n) => tf.reshape(grads[n], [-1])));

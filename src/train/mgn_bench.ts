@@ -6,8 +6,9 @@
  * invocation, at 1 and 2 torch threads; the fastest torch setting is the peer. Prints the
  * ratio torch_ms / our_ms (the project's goal is ≥ 1).
  *
- * Options: `--steps 5 --warmup 2 --latent 128 --mp-steps 15 --no-torch --out file.json
- * --backend … --threads …`.
+ * Options: `--steps 5 --warmup 2 --latent 128 --mp-steps 15 --mesh-refine 1 --no-torch
+ * --out file.json --backend … --threads …`. `--mesh-refine r` divides the mesh sizes (hMin,
+ * hMax) by r: r = 2.55 gives ~10k nodes (node count grows as r²).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,9 +39,24 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/**
+ * Matrix-product FLOPs of one MeshGraphNets training step (forward ×3 for the backward pass):
+ * encoders on N nodes / E edges, `mp` processor blocks (the edge MLP's first layer split into
+ * the edge part on E rows and the two node parts on N rows, as the model computes it), decoder.
+ */
+export function mgnTrainFlops(c: { nodes: number; edges: number; latent: number; mpSteps: number; mlpLayers: number; nodeIn: number; edgeIn: number; out: number }): number {
+  const { nodes: N, edges: E, latent: L, mpSteps: mp, mlpLayers: h } = c;
+  const encoders = N * (c.nodeIn * L + h * L * L) + E * (c.edgeIn * L + h * L * L);
+  const block = E * (L * L + h * L * L) + 2 * N * L * L + N * (2 * L * L + h * L * L);
+  const decoder = N * (h * L * L + L * c.out);
+  return 3 * 2 * (encoders + mp * block + decoder);
+}
+
 /** Runs the bench; returns the report object. */
-export async function runMgnBench(o: { steps: number; warmup: number; latent: number; mpSteps: number; torch: boolean; log: (s: string) => void }): Promise<Record<string, unknown>> {
-  const mesh = mgnMesh(MGN_DATA_DEFAULTS);
+export async function runMgnBench(o: { steps: number; warmup: number; latent: number; mpSteps: number; torch: boolean; meshRefine?: number; log: (s: string) => void }): Promise<Record<string, unknown>> {
+  const refine = o.meshRefine ?? 1;
+  if (!(refine > 0) || !Number.isFinite(refine)) throw new ValueError('--mesh-refine', 'a positive number', String(o.meshRefine));
+  const mesh = mgnMesh({ ...MGN_DATA_DEFAULTS, hMin: MGN_DATA_DEFAULTS.hMin / refine, hMax: MGN_DATA_DEFAULTS.hMax / refine });
   const N = mesh.numNodes;
   const { senders, receivers } = triangleEdges(mesh.triangles, N);
   const graph = { meshPos: mesh.positions, nodeType: mesh.nodeTypes, senders, receivers };
@@ -80,8 +96,9 @@ export async function runMgnBench(o: { steps: number; warmup: number; latent: nu
     model: `MeshGraphNet latent ${o.latent}, ${o.mpSteps} message-passing steps, 2-hidden-layer MLPs + LayerNorm (none in decoder); training step = noise + normaliser accumulation + forward + backward + Adam`,
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-    mesh: { nodes: N, edges: senders.length, triangles: mesh.numTriangles },
+    mesh: { nodes: N, edges: senders.length, triangles: mesh.numTriangles, refine },
     numParams: model.params.numParams(),
+    gflopPerStep: mgnTrainFlops({ nodes: N, edges: senders.length, latent: o.latent, mpSteps: o.mpSteps, mlpLayers: model.options.mlpLayers, nodeIn: 2 + model.options.nodeTypes, edgeIn: 3, out: 2 }) / 1e9,
     ours: { msPerStep: ourMs, stepsMs: ours },
     note: 'Measured on a 2-core machine shared with other jobs; both sides run in the same invocation, so the ratio is the meaningful number.',
   };
@@ -138,6 +155,7 @@ registerKind('bench', 'mgn', 'full MeshGraphNets training step (15 MP steps) on 
     warmup: intOpt(args, 'warmup', 2),
     latent: intOpt(args, 'latent', 128),
     mpSteps: intOpt(args, 'mp-steps', 15),
+    meshRefine: args.options['mesh-refine'] === undefined ? 1 : Number(args.options['mesh-refine']),
     torch: !args.options['no-torch'],
     log: ctx.log,
   });

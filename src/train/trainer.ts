@@ -13,6 +13,7 @@
 import { tf } from '../engine/tf.js';
 import type { Params } from '../models/equivariant/nn.js';
 import { ValueError } from '../util/errors.js';
+import { fusedMlpEnabled, nativeAdamPerVariable } from '../engine/native_fused.js';
 import type { TensorRecord } from './checkpoint_state.js';
 
 export interface AdamOptions {
@@ -51,6 +52,22 @@ export class Adam {
     const t = this.step;
     const bc1 = 1 - this.beta1 ** t;
     const bc2 = 1 - this.beta2 ** t;
+    if (fusedMlpEnabled()) {
+      // One native kernel for every variable (same float32 operations as below).
+      const names = this.params.names().filter((n) => grads[n]);
+      tf.tidy(() => {
+        const r = nativeAdamPerVariable(
+          names.map((n) => ({ p: this.params.get(n), g: grads[n], m: this.m.get(n)!, v: this.v.get(n)! })),
+          { mode: 0, beta1: this.beta1, beta2: this.beta2, s1: Math.sqrt(bc2), s2: this.eps, s3: this.lr / bc1 },
+        );
+        names.forEach((n, i) => {
+          this.m.get(n)!.assign(r.m[i]);
+          this.v.get(n)!.assign(r.v[i]);
+          this.params.get(n).assign(r.p[i]);
+        });
+      });
+      return;
+    }
     tf.tidy(() => {
       for (const name of this.params.names()) {
         const g = grads[name];
