@@ -512,7 +512,8 @@ struct Scratch {
     return buf.data();
   }
 };
-Scratch g_scratch[8];
+// Per calling thread: Node worker threads that load the addon share its globals.
+thread_local Scratch g_scratch[8];
 
 // exp(x) for float32 without a library call, so that loops over it vectorise (std::exp does
 // not; a SiLU pass over [2000, 64] took 2 ns per element, 0.2 with this). Cephes' expf:

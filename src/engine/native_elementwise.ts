@@ -68,6 +68,19 @@ function binary(op: number): NativeImpl {
   };
 }
 
+/** `Square`: x·x with the threaded binary kernel (the same float32 product as wasm's). */
+const square: NativeImpl = (addon, { inputs, backend }) => {
+  const x = inputs.x!;
+  if (x.dtype !== 'float32') return null;
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const total = sizeOf(x.shape);
+  if (total === 0) return out;
+  const cols = x.shape.length === 0 ? 1 : x.shape[x.shape.length - 1];
+  const xo = offsetOf(backend, x);
+  addon.binary(backend.wasm.HEAPU8, BINARY_OPS.Multiply, xo, 0, xo, 0, total / Math.max(1, cols), Math.max(1, cols), offsetOf(backend, out));
+  return out;
+};
+
 /** Normalised, sorted reduction axes. */
 function axesOf(axis: unknown, rank: number): number[] {
   const list = axis === undefined || axis === null ? [...Array(rank).keys()] : Array.isArray(axis) ? (axis as number[]) : [axis as number];
@@ -214,6 +227,7 @@ const splitV: NativeImpl = (_addon, { inputs, backend, attrs }) => {
 export const ELEMENTWISE_IMPLS: Record<string, NativeImpl> = {
   Slice: slice,
   SplitV: splitV,
+  Square: square,
   Add: binary(BINARY_OPS.Add),
   Sub: binary(BINARY_OPS.Sub),
   Multiply: binary(BINARY_OPS.Multiply),

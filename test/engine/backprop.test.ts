@@ -17,7 +17,7 @@ import { edgeMlp, graphNetwork } from '../../src/models/graph_network.js';
 
 function randn(rng: Rng, shape: number[]): tf.Tensor2D {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape) as tf.Tensor2D;
+  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape as [number, number]) as tf.Tensor2D;
 }
 
 /** Runs fn with tfjs's own backward pass. */
