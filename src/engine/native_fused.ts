@@ -294,14 +294,17 @@ export function fusedMlp(spec: FusedMlpSpec, parts: readonly FusedPart[], compos
     const outs = tf.engine().runKernel('GnnwbMlpForward', named(xs, ps) as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
     const zs = outs.slice(0, L);
     const y = attrs.separateY ? outs[L] : zs[L - 1];
-    save([...ins, ...zs, ...(indices.filter(Boolean) as tf.Tensor[])]);
+    // The parameters are not saved (one clone each per call, ~60 per EGNN step): they are the
+    // MLP's variables, read again in the backward pass (a training step assigns them only
+    // after its gradients).
+    save([...xs, ...zs, ...(indices.filter(Boolean) as tf.Tensor[])]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const g = Array.isArray(dy) ? dy[0] : dy;
-        const sIns = saved.slice(0, ins.length);
-        const sZs = saved.slice(ins.length, ins.length + L);
-        const sIdx = saved.slice(ins.length + L);
+        const sIns = [...saved.slice(0, nx), ...ps];
+        const sZs = saved.slice(nx, nx + L);
+        const sIdx = saved.slice(nx + L);
         let k = 0;
         const idxOf = indices.map((i) => (i ? sIdx[k++] : null));
         const sXs = sIns.slice(0, nx) as tf.Tensor2D[];
