@@ -130,8 +130,7 @@ export function createEgnn(config: EgnnConfig, rng: Rng, params: Params = new Pa
       if (inp.edgeAttr) extra.push(inp.edgeAttr);
       if (config.brokenAbsolutePositions) extra.push(xi);
       // φ_e on [h_i, h_j, ‖x_i − x_j‖², a_ij] (first layer split per node, see applyMlpPairs).
-      // (A lone extra input is passed as is: concat of one tensor would add a split to the backward pass.)
-      const m = applyMlpPairs(L.edge, h, inp.receivers, inp.senders, extra.length === 1 ? extra[0] : (tf.concat(extra, 1) as tf.Tensor2D)); // [E, H]
+      const m = applyMlpPairs(L.edge, h, inp.receivers, inp.senders, extra); // [E, H]
       const trans = tf.clipByValue(tf.mul(diff, applyMlp(L.coord, m)), -config.coordClamp, config.coordClamp) as tf.Tensor2D; // [E, 3]
       x = tf.add(x, tf.mul(segmentSum(trans, inp.receivers, N), inp.invDegree)) as tf.Tensor2D; // [N, 3]
       if (L.vel) x = tf.add(x, tf.mul(applyMlp(L.vel, h), inp.v!)) as tf.Tensor2D; // [N, 3]

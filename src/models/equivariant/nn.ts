@@ -246,16 +246,21 @@ export function applyMlp(m: Mlp, x: tf.Tensor2D): tf.Tensor2D {
  * rows than per edge on fully connected 5-node graphs) and gathered to the edges. Numerically
  * the same function as `applyMlp(m, concat([h[recv], h[send], extra], 1))`.
  *
- * Shapes: h `[N, H]`, receivers/senders `[E]`, extra `[E, k]` or null (k = fanIn − 2H) → `[E, out]`.
+ * Shapes: h `[N, H]`, receivers/senders `[E]`, extra `[E, k]`, a list of `[E, k_i]` parts with Σ k_i = k
+ * (concatenated in that order), or null (k = fanIn − 2H) → `[E, out]`.
  */
-export function applyMlpPairs(m: Mlp, h: tf.Tensor2D, receivers: tf.Tensor1D, senders: tf.Tensor1D, extra: tf.Tensor2D | null): tf.Tensor2D {
+export function applyMlpPairs(m: Mlp, h: tf.Tensor2D, receivers: tf.Tensor1D, senders: tf.Tensor1D, extraIn: tf.Tensor2D | readonly tf.Tensor2D[] | null): tf.Tensor2D {
   const first = m.layers[0];
   const H = h.shape[1];
   const k = first.fanIn - 2 * H;
-  if (k < 0 || (k > 0) !== (extra !== null) || (extra && extra.shape[1] !== k)) {
-    throw new ShapeError('edge MLP extra input', `[E, ${k}]`, extra ? `[${extra.shape.join(', ')}]` : 'none');
+  // The extra edge inputs as parts (fused path: no concatenation, and no split in the backward pass).
+  const extraParts = extraIn === null ? [] : Array.isArray(extraIn) ? (extraIn as readonly tf.Tensor2D[]) : [extraIn as tf.Tensor2D];
+  const kGot = extraParts.reduce((a, t) => a + t.shape[1], 0);
+  if (k < 0 || (k > 0) !== (extraParts.length > 0) || kGot !== k) {
+    throw new ShapeError('edge MLP extra input', `[E, ${k}]`, extraParts.length ? `widths [${extraParts.map((t) => t.shape[1]).join(', ')}]` : 'none');
   }
-  if (useFused(m)) return fused(m, [{ x: h, idx: receivers }, { x: h, idx: senders }, ...(extra ? [{ x: extra }] : [])]);
+  if (useFused(m)) return fused(m, [{ x: h, idx: receivers }, { x: h, idx: senders }, ...extraParts.map((x) => ({ x }))]);
+  const extra = extraParts.length === 0 ? null : extraParts.length === 1 ? extraParts[0] : (tf.concat(extraParts as tf.Tensor2D[], 1) as tf.Tensor2D);
   const out = first.fanOut;
   const W = first.W as tf.Tensor as tf.Tensor2D;
   const Wi = tf.slice(W, [0, 0], [H, out]); // [H, out]
