@@ -27,6 +27,7 @@
  * a {@link GraphCastGraph}. Not supported: multiple mesh resolutions in one batch, attention.
  */
 import { tf } from '../engine/tf.js';
+import { fusedMlpEnabled } from '../engine/native_fused.js';
 import type { Rng } from '../engine/rng.js';
 import { ConfigError, ShapeError, describe } from '../util/errors.js';
 import { mlp, type Activation, type Mlp } from './layers.js';
@@ -106,6 +107,13 @@ function interaction(prefix: string, L: number, activation: Activation, params: 
   const nodeFirst = nodeMlp.layers[0];
   return (edges, senders, receivers, set) => {
     const numReceivers = receivers.shape[0];
+    if (fusedMlpEnabled()) {
+      // The same MLPs as one fused native op each (src/engine/native_fused.ts).
+      const msg = edgeMlp.applyGathered([{ x: edges }, { x: senders, idx: set.senders }, { x: receivers, idx: set.receivers }]);
+      const agg = segmentSum(msg, set.receivers, numReceivers);
+      const upd = nodeMlp.applyParts([receivers, agg]);
+      return { edges: tf.add(edges, msg) as tf.Tensor2D, nodes: tf.add(receivers, upd) as tf.Tensor2D };
+    }
     // [E, L] = e·W_e + gather(v_s·W_s, s) + gather(v_r·W_r, r)
     const z0 = tf.addN([
       first.partialProduct(edges, 0),
