@@ -267,6 +267,8 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   return num(env, -1);
 }
 
+void scatterAddInto(const float* d, int64_t E, int64_t F, const int32_t* idx, int64_t N, float* out);
+
 // scatterAdd(heap, dOff, E, F, idxOff, N, outOff) -> -1 or position of a bad index.
 // float32: out[n, :] = sum over e with idx[e] = n of d[e, :]; rows without an index are 0.
 // Threads split the feature columns, so no two threads write the same element and the
@@ -287,29 +289,7 @@ napi_value ScatterAdd(napi_env env, napi_callback_info info) {
   if (bad >= 0) return num(env, (double)bad);
   const float* d = reinterpret_cast<const float*>(heap + dOff);
   float* out = reinterpret_cast<float*>(heap + outOff);
-  // Column blocks of 16 floats (one cache line) per work item.
-  const int64_t blk = 16;
-  int64_t nb = (F + blk - 1) / blk;
-  int64_t work = E * F;
-  int64_t nthreads = std::min<int64_t>(g_threads, std::max<int64_t>(1, work / kMinPerThread));
-  if (nthreads <= 1 || nb < 2) {
-    std::memset(out, 0, sizeof(float) * N * F);
-    for (int64_t e = 0; e < E; e++) {
-      const float* src = d + e * F;
-      float* dst = out + (int64_t)idx[e] * F;
-      for (int64_t j = 0; j < F; j++) dst[j] += src[j];
-    }
-    return num(env, -1);
-  }
-  parallelFor(nb, 1, [=](int64_t b0, int64_t b1) {
-    int64_t c0 = b0 * blk, c1 = std::min(F, b1 * blk), w = c1 - c0;
-    for (int64_t n = 0; n < N; n++) std::memset(out + n * F + c0, 0, sizeof(float) * w);
-    for (int64_t e = 0; e < E; e++) {
-      const float* src = d + e * F + c0;
-      float* dst = out + (int64_t)idx[e] * F + c0;
-      for (int64_t j = 0; j < w; j++) dst[j] += src[j];
-    }
-  });
+  scatterAddInto(d, E, F, idx, N, out);
   return num(env, -1);
 }
 
