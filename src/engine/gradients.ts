@@ -35,10 +35,6 @@ export function matMulExplicit(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: bool
   // Result shape of op(x)·op(y): rows of op(x) × cols of op(y).
   const rows = tx ? x.shape[x.rank - 1] : x.shape[x.rank - 2];
   const cols = ty ? y.shape[y.rank - 2] : y.shape[y.rank - 1];
-  // An empty inner dimension (a layer's weight gradient over zero rows): tfjs's wasm matMul
-  // leaves its output uninitialised there, so return the exact zeros.
-  const inner = tx ? x.shape[x.rank - 2] : x.shape[x.rank - 1];
-  if (inner === 0) return tf.zeros([...(x.rank >= y.rank ? x.shape : y.shape).slice(0, -2), rows, cols]);
   const swapped = (tx ? 0 : matSize(x)) + (ty ? 0 : matSize(y)) + rows * cols;
   if (swapped < direct) {
     // op(y)ᵀ = y when ty, else yᵀ; likewise for x.
