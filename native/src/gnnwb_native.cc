@@ -130,9 +130,15 @@ napi_value num(napi_env env, double x) {
 
 // Runs fn(begin, end) over [0, n) split into contiguous chunks on up to g_threads threads.
 // Small jobs (below minPerThread items per thread) run on the calling thread.
+// Threads for n items with at least minPerThread items each (at most g_threads). parallelFor,
+// parallelChunks and the per-chunk accumulators of the fused MLP all split by this count.
+inline int64_t chunkCount(int64_t n, int64_t minPerThread) {
+  return std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
+}
+
 template <class F>
 void parallelFor(int64_t n, int64_t minPerThread, F fn) {
-  int64_t t = std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
+  int64_t t = chunkCount(n, minPerThread);
   if (t <= 1) {
     fn(int64_t(0), n);
     return;
@@ -614,7 +620,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int
 // The split depends only on n and the thread count, so results are reproducible.
 template <class F>
 int64_t parallelChunks(int64_t n, int64_t minPerThread, F fn) {
-  int64_t t = std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
+  int64_t t = chunkCount(n, minPerThread);
   int64_t chunk = t <= 1 ? n : (n + t - 1) / t;
   if (t <= 1) {
     fn(int64_t(0), int64_t(0), n);
@@ -634,7 +640,7 @@ int64_t parallelChunks(int64_t n, int64_t minPerThread, F fn) {
 void scatterAddInto(const float* d, int64_t E, int64_t F, const int32_t* idx, int64_t N, float* out) {
   const int64_t blk = 16;
   int64_t nb = (F + blk - 1) / blk;
-  int64_t nthreads = std::min<int64_t>(g_threads, std::max<int64_t>(1, (E * F) / kMinPerThread));
+  int64_t nthreads = chunkCount(E * F, kMinPerThread);
   auto body = [=](int64_t b0, int64_t b1) {
     int64_t c0 = b0 * blk, c1 = std::min(F, b1 * blk), w = c1 - c0;
     if (w <= 0) return;
@@ -676,21 +682,31 @@ struct MlpPlan {
   std::vector<MlpLayer> layers;
 };
 
+// A Float64Array argument (the fused kernels' descriptors): its data and length, or false with
+// a TypeError pending.
+bool getF64(napi_env env, napi_value v, const char* what, const double** data, size_t* len) {
+  bool isTa = false;
+  napi_is_typedarray(env, v, &isTa);
+  napi_typedarray_type t;
+  void* p = nullptr;
+  napi_value ab;
+  size_t off;
+  if (!isTa || napi_get_typedarray_info(env, v, &t, len, &p, &ab, &off) != napi_ok || t != napi_float64_array) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "gnnwb_native: %s must be a Float64Array", what);
+    napi_throw_type_error(env, nullptr, msg);
+    return false;
+  }
+  *data = static_cast<const double*>(p);
+  return true;
+}
+
 // Reads a plan from a Float64Array descriptor (layout in native_fused.ts) and checks every
 // tensor against the heap. Returns false (with a JS exception pending) on a bad descriptor.
 bool readPlan(napi_env env, napi_value descV, uint8_t* heap, size_t heapLen, bool backward, MlpPlan& p) {
-  bool isTa = false;
-  napi_is_typedarray(env, descV, &isTa);
-  napi_typedarray_type t;
   size_t n = 0;
-  void* data = nullptr;
-  napi_value ab;
-  size_t boff;
-  if (!isTa || napi_get_typedarray_info(env, descV, &t, &n, &data, &ab, &boff) != napi_ok || t != napi_float64_array) {
-    napi_throw_type_error(env, nullptr, "gnnwb_native: fused MLP descriptor must be a Float64Array");
-    return false;
-  }
-  const double* d = static_cast<const double*>(data);
+  const double* d = nullptr;
+  if (!getF64(env, descV, "fused MLP descriptor", &d, &n)) return false;
   size_t k = 0;
   auto next = [&](double& v) {
     if (k >= n) return false;
@@ -972,10 +988,6 @@ struct ColAcc {
   }
 };
 
-inline int64_t chunkCount(int64_t n, int64_t minPerThread) {
-  return std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
-}
-
 // mlpBackward(heap, desc) -> -1 or part * 2^32 + position of a bad index.
 // Writes dX for every part with a gradient slot, dW and db of every layer, dγ, dβ.
 napi_value MlpBackward(napi_env env, napi_callback_info info) {
@@ -1146,20 +1158,11 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
   uint8_t* heap;
   size_t heapLen;
   if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
-  bool isTa = false;
-  napi_is_typedarray(env, a.argv[1], &isTa);
-  napi_typedarray_type t;
   size_t n = 0;
-  void* data = nullptr;
-  napi_value ab;
-  size_t boff;
-  if (!isTa || napi_get_typedarray_info(env, a.argv[1], &t, &n, &data, &ab, &boff) != napi_ok || t != napi_float64_array || n < 7) {
-    napi_throw_type_error(env, nullptr, "gnnwb_native: adamStep descriptor must be a Float64Array");
-    return nullptr;
-  }
-  const double* d = static_cast<const double*>(data);
-  const int64_t count = (int64_t)d[0];
-  const int mode = (int)d[1];
+  const double* d = nullptr;
+  if (!getF64(env, a.argv[1], "adamStep descriptor", &d, &n)) return nullptr;
+  const int64_t count = n >= 7 ? (int64_t)d[0] : -1;
+  const int mode = n >= 7 ? (int)d[1] : -1;
   if (count < 0 || (size_t)(7 + 8 * count) != n || (mode != 0 && mode != 1)) {
     napi_throw_range_error(env, nullptr, "gnnwb_native: adamStep descriptor has the wrong length or mode");
     return nullptr;
