@@ -13,8 +13,9 @@
  *   y   = LN(act?(z_{L-1}))·γ + β                        (LN and the last act optional)
  * ```
  *
- * Saved for the backward pass: the inputs and every pre-activation z_l (the same tensors the
- * composite path would keep, minus its ~10 element-wise intermediates per layer). MeshGraphNets'
+ * Saved for the backward pass: the inputs X_p and every pre-activation z_l (the composite path
+ * keeps these plus ~10 element-wise intermediates per layer); the parameters are read again
+ * from their variables. MeshGraphNets'
  * edge MLP becomes parts `[e, (v, senders), (v, receivers)]`, so neither the `[E, 3·D]`
  * concatenation nor the gathered `[E, D]` node rows are ever built.
  *
@@ -23,9 +24,10 @@
  * pass instead differentiates the composite MLP from the saved inputs with ordinary tfjs ops,
  * so derivatives of every order stay exact (tested in test/native/fused.test.ts).
  *
- * Kernels `GnnwbMlpForward` / `GnnwbMlpBackward` are registered on the wasm backend while the
- * native kernels are enabled. `GNNWB_NATIVE_FUSED=0` turns the fused path off (the composite
- * layers then run on the native element-wise kernels).
+ * Kernels `GnnwbMlpForward` / `GnnwbMlpBackward` are registered on the wasm backend the first
+ * time the native kernels are enabled, and refuse to run while they are disabled (the layers
+ * check {@link fusedMlpEnabled} first). `GNNWB_NATIVE_FUSED=0` turns the fused path off (the
+ * composite layers then run on the native element-wise kernels).
  */
 import { tf } from './tf.js';
 import type { NativeAddon } from './native_addon.js';
@@ -107,11 +109,9 @@ function layerCount(a: Attrs): number {
 function describeFields(inputs: Record<string, TensorInfo | undefined>, a: Attrs, backward: boolean, outs: Record<string, TensorInfo | null>, backend: KernelArgs['backend']): Float64Array {
   const o = (t: TensorInfo | null | undefined): number => (t ? off(backend, t) : -1);
   const L = layerCount(a);
-  const desc: number[] = [a.R, a.partInput.length, L, a.act, a.activateLast ? 1 : 0, a.ln ? 1 : 0, a.eps, o(inputs.gamma), o(inputs.beta), o(backward ? inputs[`z${L - 1}`] : outs.y)];
-  if (backward) {
-    if (a.separateY) desc[9] = -1; // y is not read by the backward pass
-    desc.push(o(inputs.dy), o(outs.dgamma), o(outs.dbeta));
-  }
+  // (y is not read by the backward pass)
+  const desc: number[] = [a.R, a.partInput.length, L, a.act, a.activateLast ? 1 : 0, a.ln ? 1 : 0, a.eps, o(inputs.gamma), o(inputs.beta), backward ? -1 : o(outs.y)];
+  if (backward) desc.push(o(inputs.dy), o(outs.dgamma), o(outs.dbeta));
   const firstWriter = new Set<number>();
   let row = 0;
   a.partInput.forEach((u, p) => {
