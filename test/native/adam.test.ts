@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
-import { disableNativeKernels, enableNativeKernels, loadNativeAddon, nativeAddonStatus, type NativeAddon } from '../../src/engine/native.js';
-import { fusedMlpEnabled, nativeAdamPerVariable } from '../../src/engine/native_fused.js';
+import { disableNativeKernels, loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
+import { describeNotRun, onWasm } from './helpers.js';
+import { nativeAdamPerVariable } from '../../src/engine/native_fused.js';
 import { Adam } from '../../src/train/trainer.js';
 import { Params } from '../../src/models/equivariant/nn.js';
 import { ParamStore } from '../../src/models/params.js';
@@ -21,15 +22,6 @@ import { ShapeError } from '../../src/util/errors.js';
 
 const addon = loadNativeAddon();
 
-function onWasm<T>(fn: () => T): T {
-  disableNativeKernels();
-  try {
-    expect(fusedMlpEnabled()).toBe(false);
-    return fn();
-  } finally {
-    enableNativeKernels(addon as NativeAddon);
-  }
-}
 
 function randn(rng: Rng, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
@@ -82,11 +74,7 @@ function flatRun(): Float32Array[] {
 }
 
 if (!addon) {
-  describe('native Adam', () => {
-    it(`NOT RUN: native addon unavailable (${nativeAddonStatus().reason})`, () => {
-      expect(process.env.GNNWB_REQUIRE_NATIVE, 'GNNWB_REQUIRE_NATIVE=1 but the addon is not built').not.toBe('1');
-    });
-  });
+  describeNotRun('native Adam');
 } else {
   describe('native Adam', () => {
     beforeAll(async () => {
@@ -101,7 +89,7 @@ if (!addon) {
       const got = trainerRun();
       const leftNative = tf.memory().numTensors - before;
       before = tf.memory().numTensors;
-      const want = onWasm(trainerRun);
+      const want = onWasm(addon as NativeAddon, trainerRun);
       expect(leftNative).toBe(tf.memory().numTensors - before);
       expect(got.length).toBe(want.length);
       got.forEach((g, i) => expect(maxRel(g, want[i]), `parameter ${i}`).toBeLessThanOrEqual(1e-6));
@@ -111,7 +99,7 @@ if (!addon) {
 
     it("models/optim.ts's flat Adam: five steps equal the tfjs ops on wasm", () => {
       const got = flatRun();
-      const want = onWasm(flatRun);
+      const want = onWasm(addon as NativeAddon, flatRun);
       got.forEach((g, i) => expect(maxRel(g, want[i]), `parameter ${i}`).toBeLessThanOrEqual(1e-6));
     });
 

@@ -9,19 +9,12 @@ import fc from 'fast-check';
 import { tf } from '../../src/engine/tf.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
-import { disableNativeKernels, enableNativeKernels, loadNativeAddon, nativeAddonStatus, nativeKernelCounts, type NativeAddon } from '../../src/engine/native.js';
+import { disableNativeKernels, loadNativeAddon, nativeKernelCounts, type NativeAddon } from '../../src/engine/native.js';
+import { describeNotRun, onWasm } from './helpers.js';
 
 const addon = loadNativeAddon();
 const SEED = 7101;
 
-function onWasm<T>(fn: () => T): T {
-  disableNativeKernels();
-  try {
-    return fn();
-  } finally {
-    enableNativeKernels(addon as NativeAddon);
-  }
-}
 
 function values(t: tf.Tensor): number[] {
   const v = Array.from(t.dataSync());
@@ -40,17 +33,13 @@ function both(kernel: string, op: () => tf.Tensor): { got: number[]; want: numbe
   expect(nativeKernelCounts[kernel].native, `${kernel} ran natively`).toBeGreaterThan(before);
   const shape = t.shape;
   const got = values(t);
-  const w = onWasm(op);
+  const w = onWasm(addon as NativeAddon, op);
   const wantShape = w.shape;
   return { got, want: values(w), shape, wantShape };
 }
 
 if (!addon) {
-  describe('native element-wise kernels', () => {
-    it(`NOT RUN: native addon unavailable (${nativeAddonStatus().reason})`, () => {
-      expect(process.env.GNNWB_REQUIRE_NATIVE, 'GNNWB_REQUIRE_NATIVE=1 but the addon is not built').not.toBe('1');
-    });
-  });
+  describeNotRun('native element-wise kernels');
 } else {
   describe('native element-wise kernels', () => {
     beforeAll(async () => {
@@ -140,7 +129,7 @@ if (!addon) {
             const before = nativeKernelCounts.SplitV.native;
             const got = tf.split(x, cuts, 0);
             expect(nativeKernelCounts.SplitV.native).toBe(before + 1);
-            const want = onWasm(() => tf.split(x, cuts, 0));
+            const want = onWasm(addon as NativeAddon, () => tf.split(x, cuts, 0));
             got.forEach((g, i) => {
               expect(g.shape).toEqual(want[i].shape);
               expect(Array.from(g.dataSync())).toEqual(Array.from(want[i].dataSync()));

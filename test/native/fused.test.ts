@@ -15,7 +15,8 @@ import fc from 'fast-check';
 import { tf } from '../../src/engine/tf.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
-import { disableNativeKernels, enableNativeKernels, loadNativeAddon, nativeAddonStatus, type NativeAddon } from '../../src/engine/native.js';
+import { disableNativeKernels, loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
+import { describeNotRun, onWasm } from './helpers.js';
 import { fusedCounts, fusedMlpEnabled } from '../../src/engine/native_fused.js';
 import { ACTIVATIONS, mlp, type Activation } from '../../src/models/layers.js';
 import { ParamStore } from '../../src/models/params.js';
@@ -30,16 +31,6 @@ function randn(rng: Rng, n: number): Float32Array {
   return a;
 }
 
-/** Runs fn with the original wasm kernels and the composite MLP, then re-enables native. */
-function onWasm<T>(fn: () => T): T {
-  disableNativeKernels();
-  try {
-    expect(fusedMlpEnabled()).toBe(false);
-    return fn();
-  } finally {
-    enableNativeKernels(addon as NativeAddon);
-  }
-}
 
 /** max |a − b| / (1 + max |b|) over all entries of several arrays. */
 function relErr(a: Float32Array[], b: Float32Array[]): number {
@@ -131,11 +122,7 @@ function run(c: Case): Float32Array[] {
 }
 
 if (!addon) {
-  describe('fused native MLP', () => {
-    it(`NOT RUN: native addon unavailable (${nativeAddonStatus().reason})`, () => {
-      expect(process.env.GNNWB_REQUIRE_NATIVE, 'GNNWB_REQUIRE_NATIVE=1 but the addon is not built').not.toBe('1');
-    });
-  });
+  describeNotRun('fused native MLP');
 } else {
   describe('fused native MLP', () => {
     beforeAll(async () => {
@@ -154,7 +141,7 @@ if (!addon) {
           const got = run(c);
           expect(fusedCounts.forward).toBeGreaterThan(f0);
           expect(fusedCounts.backward).toBeGreaterThan(b0);
-          const want = onWasm(() => run(c));
+          const want = onWasm(addon as NativeAddon, () => run(c));
           expect(relErr(got, want)).toBeLessThan(2e-5 * c.sizes.length * (c.layerNorm ? 10 : 1));
         }),
         { seed: SEED, numRuns: 120 },
@@ -182,7 +169,7 @@ if (!addon) {
     it('large inputs (threaded passes, 2 gathered parts) equal the composite MLP', () => {
       const c: Case = { sizes: [48, 64, 64, 64], activation: 'relu', activateLast: false, layerNorm: true, parts: [{ width: 16, source: -1 }, { width: 16, source: 3000 }, { width: 16, source: 3000 }], rows: 20000, seed: 7 };
       const got = run(c);
-      const want = onWasm(() => run(c));
+      const want = onWasm(addon as NativeAddon, () => run(c));
       expect(relErr(got, want)).toBeLessThan(1e-4);
     });
 
@@ -210,7 +197,7 @@ if (!addon) {
         return out;
       };
       const got = grad2();
-      const want = onWasm(grad2);
+      const want = onWasm(addon as NativeAddon, grad2);
       expect(relErr(got, want)).toBeLessThan(1e-4);
       for (const g of got.slice(1)) expect(g.some((v) => v !== 0)).toBe(true);
     });

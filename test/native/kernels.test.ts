@@ -13,7 +13,8 @@ import fc from 'fast-check';
 import { tf } from '../../src/engine/tf.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/rng.js';
-import { disableNativeKernels, enableNativeKernels, loadNativeAddon, nativeAddonStatus, nativeKernelCounts, type NativeAddon } from '../../src/engine/native.js';
+import { disableNativeKernels, loadNativeAddon, nativeKernelCounts, type NativeAddon } from '../../src/engine/native.js';
+import { describeNotRun, onWasm } from './helpers.js';
 import { gatherRows, segmentSum } from '../../src/models/segment.js';
 import { ValueError } from '../../src/util/errors.js';
 
@@ -56,15 +57,6 @@ function take(t: tf.Tensor): Float32Array {
   return copy;
 }
 
-/** Runs fn with the original wasm kernels (native ones unregistered), then re-enables native. */
-function onWasm<T>(fn: () => T): T {
-  disableNativeKernels();
-  try {
-    return fn();
-  } finally {
-    enableNativeKernels(addon as NativeAddon);
-  }
-}
 
 /** Oracle for scatter-add; `drop` simulates a broken kernel that keeps only the last duplicate. */
 function oracleScatter(d: Float32Array, idx: Int32Array, n: number, f: number, drop = false): Float64Array {
@@ -99,11 +91,7 @@ function checkScatter(impl: (d: tf.Tensor2D, idx: tf.Tensor1D, n: number) => tf.
 }
 
 if (!addon) {
-  describe('native kernels', () => {
-    it(`NOT RUN: native addon unavailable (${nativeAddonStatus().reason})`, () => {
-      expect(process.env.GNNWB_REQUIRE_NATIVE, 'GNNWB_REQUIRE_NATIVE=1 but the addon is not built').not.toBe('1');
-    });
-  });
+  describeNotRun('native kernels');
 } else {
   describe('native kernels', () => {
     beforeAll(async () => {
@@ -133,7 +121,7 @@ if (!addon) {
             const before = nativeKernelCounts.BatchMatMul.native;
             const got = take(tf.matMul(A, B, ta, tb));
             expect(nativeKernelCounts.BatchMatMul.native).toBe(before + 1);
-            const ref = onWasm(() => take(tf.matMul(A, B, ta, tb)));
+            const ref = onWasm(addon as NativeAddon, () => take(tf.matMul(A, B, ta, tb)));
             A.dispose();
             B.dispose();
             const want = oracleMatmul(a, b, m, n, k, ta, tb);
@@ -177,7 +165,7 @@ if (!addon) {
           const got = run();
           expect(nativeKernelCounts._FusedMatMul.native, `${activation} ran natively`).toBe(before + 1);
           // Reference: the unfused ops on the original wasm kernels.
-          const ref = onWasm(() =>
+          const ref = onWasm(addon as NativeAddon, () =>
             take(
               tf.tidy(() => {
                 const y = bias ? tf.add(tf.matMul(a, b), bias) : tf.matMul(a, b);
@@ -212,7 +200,7 @@ if (!addon) {
             // tfjs's own kernels reject empty params; compare with them on non-empty inputs.
             const ref =
               e > 0 && f > 0
-                ? onWasm(() => {
+                ? onWasm(addon as NativeAddon, () => {
                     const t = tf.gatherND(X, I);
                     const v = Array.from(t.dataSync());
                     t.dispose();
@@ -255,7 +243,7 @@ if (!addon) {
       const scatter = () => take(tf.scatterND(idx, d, [n, f]));
       const mm = () => take(tf.matMul(d, w));
       const g = gather(), s = scatter(), m = mm();
-      const [g0, s0, m0] = onWasm(() => [gather(), scatter(), mm()]);
+      const [g0, s0, m0] = onWasm(addon as NativeAddon, () => [gather(), scatter(), mm()]);
       expect(maxAbsDiff(g, g0)).toBe(0);
       expect(maxAbsDiff(s, s0)).toBeLessThan(1e-4);
       expect(maxAbsDiff(m, m0)).toBeLessThan(matmulTol(f));
@@ -316,7 +304,7 @@ if (!addon) {
       const hess = tf.grad((x: tf.Tensor) => tf.sum(tf.square(force(x))));
       const run = () => [take(force(x0)), take(hess(x0))];
       const [g1, h1] = run();
-      const [g0, h0] = onWasm(run);
+      const [g0, h0] = onWasm(addon as NativeAddon, run);
       expect(maxAbsDiff(g1, g0)).toBeLessThan(1e-4);
       expect(maxAbsDiff(h1, h0)).toBeLessThan(1e-3);
       expect(Math.max(...h1.map(Math.abs))).toBeGreaterThan(0);
