@@ -17,6 +17,8 @@
 //   mlpForward / mlpBackward  a whole MLP (parts of a gathered first-layer input, bias,
 //                activations, LayerNorm) forward and backward in one call each
 //   adamStep     one Adam update of many tensors
+//   egnnRadial / egnnRadialGrad / egnnCoord / egnnCoordGrad  the EGNN coordinate path
+//                (|x_r − x_s|², and x + 1/deg ⊙ Σ clip((x_r − x_s) φ) + a ⊙ v) and their gradients
 //
 // Index bounds are checked before any write: a bad index returns its position (>= 0) to JS,
 // which turns it into a clear error; -1 means success. Offsets and sizes are checked against
@@ -26,8 +28,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <type_traits>
@@ -128,30 +135,172 @@ napi_value num(napi_env env, double x) {
   return r;
 }
 
-// Runs fn(begin, end) over [0, n) split into contiguous chunks on up to g_threads threads.
-// Small jobs (below minPerThread items per thread) run on the calling thread.
-// Threads for n items with at least minPerThread items each (at most g_threads). parallelFor,
-// parallelChunks and the per-chunk accumulators of the fused MLP all split by this count.
+// Threads for n items with at least minPerThread items each (at most g_threads). parallelFor
+// and the fused MLP split by this count; a split depends only on n and g_threads, never on
+// which thread runs a chunk, so results are reproducible.
 inline int64_t chunkCount(int64_t n, int64_t minPerThread) {
   return std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
 }
 
+// [begin, end) of chunk k when [0, n) is split into t contiguous chunks.
+inline std::pair<int64_t, int64_t> chunkRange(int64_t n, int64_t t, int64_t k) {
+  const int64_t c = (n + t - 1) / std::max<int64_t>(1, t);
+  const int64_t b = std::min(n, k * c);
+  return {b, std::min(n, b + c)};
+}
+
+// True on a thread that is running a chunk of a Pool job: nested parallel calls run serially.
+thread_local bool t_inPool = false;
+// How long a helper spins for the next job before it sleeps (GNNWB_NATIVE_SPIN_US).
+int64_t g_spinNs = 300000;
+// Set while the fused MLP runs OpenBLAS single-threaded from several pool threads at once
+// (gemm() must then not change OpenBLAS's thread count).
+std::atomic<int> g_blasPinned{0};
+
+// A fixed set of helper threads that share the chunks of one job at a time with the caller.
+// Chunks are claimed one by one (whoever is free takes the next), so a helper that wakes late
+// or loses its core to another process (V8's compiler and GC threads, on this 2-core machine)
+// only means the caller runs more chunks itself; nothing waits for a helper that has no
+// chunk. Which thread runs a chunk never changes a result (chunks write their own outputs).
+// Starting a std::thread per parallel loop cost 30-60 us and a wake-up from a sleep ~50 us on
+// this VM, while a fused EGNN MLP half takes ~100-400 us: a helper spins for a while
+// (g_spinNs) after each job before it sleeps on a condition variable.
+// The pool is allocated once and never destroyed: helpers may be waiting on its condition
+// variable when the process exits (destroying it then hangs the exit).
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool* p = new Pool();
+    return *p;
+  }
+
+  // fn(k) for every k in [0, n), on the caller and up to g_threads - 1 helpers. Nested calls
+  // (from inside a chunk) and calls while another JS thread holds the pool run the chunks
+  // serially, in order.
+  template <class F>
+  void run(int64_t n, F& fn) {
+    if (n <= 0) return;
+    if (n == 1) {
+      fn(int64_t(0));
+      return;
+    }
+    if (t_inPool || n > 0xffff || busy_.exchange(true, std::memory_order_acquire)) {
+      const bool was = t_inPool;
+      t_inPool = true;
+      for (int64_t k = 0; k < n; k++) fn(k);
+      t_inPool = was;
+      return;
+    }
+    grow(std::min<int64_t>(n, g_threads) - 1);
+    ctx_ = &fn;
+    call_ = [](void* c, int64_t k) { (*static_cast<F*>(c))(k); };
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t g = gen_.load(std::memory_order_relaxed) + 1;
+    claim_.store(((g & 0xffffffffu) << 32) | ((uint64_t)n << 16), std::memory_order_relaxed);
+    nap_.store(false, std::memory_order_relaxed);
+    gen_.store(g, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lk(m_);
+      cv_.notify_all();
+    }
+    t_inPool = true;
+    work(g);
+    t_inPool = false;
+    for (int spins = 0; done_.load(std::memory_order_acquire) != n;) {
+      if (++spins < 20000)
+        cpuRelax();
+      else
+        std::this_thread::yield();
+    }
+    busy_.store(false, std::memory_order_release);
+  }
+
+  // Helpers stop spinning and sleep (before OpenBLAS starts its own threads).
+  void nap() { nap_.store(true, std::memory_order_relaxed); }
+
+ private:
+  static void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+  }
+
+  // Claims and runs chunks of job g until none is left (or the job is another one). The claim
+  // word holds the job's generation (high 32 bits), its chunk count (bits 16-31) and the next
+  // chunk (bits 0-15), so a claim is checked and taken in one compare-and-swap.
+  void work(uint64_t g) {
+    const uint64_t tag = g & 0xffffffffu;
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((c >> 32) != tag) return;
+      const uint64_t n = (c >> 16) & 0xffffu, k = c & 0xffffu;
+      if (k >= n) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      // Chunk k of job g is ours: the caller cannot finish job g (and replace ctx_, call_)
+      // before it is done.
+      call_(ctx_, (int64_t)k);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+      c = claim_.load(std::memory_order_acquire);
+    }
+  }
+
+  void grow(int64_t want) {
+    while (helpers_ < want && helpers_ < 255) {
+      helpers_++;
+      const uint64_t seen = gen_.load();
+      std::thread([this, seen] { loop(seen); }).detach();
+    }
+  }
+
+  void loop(uint64_t seen) {
+    t_inPool = true;
+    for (;;) {
+      auto t0 = std::chrono::steady_clock::now();
+      for (int64_t it = 0; gen_.load(std::memory_order_acquire) == seen; it++) {
+        if (!nap_.load(std::memory_order_relaxed) &&
+            ((it & 255) != 0 || std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count() < g_spinNs)) {
+          cpuRelax();
+          continue;
+        }
+        std::unique_lock<std::mutex> lk(m_);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        cv_.wait(lk, [&] { return gen_.load(std::memory_order_seq_cst) != seen; });
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+      seen = gen_.load(std::memory_order_acquire);
+      work(seen);
+    }
+  }
+
+  std::atomic<bool> busy_{false};
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> nap_{false};
+  int64_t helpers_ = 0;  // changed only by the pool's holder between jobs
+  void* ctx_ = nullptr;
+  void (*call_)(void*, int64_t) = nullptr;
+  std::mutex m_;
+  std::condition_variable cv_;
+};
+
+// Runs fn(begin, end) over [0, n) split into contiguous chunks on up to g_threads threads.
+// Small jobs (below minPerThread items per thread) run on the calling thread.
 template <class F>
 void parallelFor(int64_t n, int64_t minPerThread, F fn) {
-  int64_t t = chunkCount(n, minPerThread);
+  const int64_t t = chunkCount(n, minPerThread);
   if (t <= 1) {
     fn(int64_t(0), n);
     return;
   }
-  std::vector<std::thread> pool;
-  pool.reserve(t - 1);
-  int64_t chunk = (n + t - 1) / t;
-  for (int64_t i = 1; i < t; i++) {
-    int64_t b = i * chunk, e = std::min(n, b + chunk);
-    if (b < e) pool.emplace_back([=] { fn(b, e); });
-  }
-  fn(0, std::min(n, chunk));
-  for (auto& th : pool) th.join();
+  auto job = [&](int64_t k) {
+    auto [b, e] = chunkRange(n, t, k);
+    if (b < e) fn(b, e);
+  };
+  Pool::get().run(t, job);
 }
 
 // sgemm(heap, transA, transB, M, N, K, aOff, bOff, cOff, batch, strideA, strideB, strideC)
@@ -182,6 +331,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   float* B = reinterpret_cast<float*>(heap + bOff);
   float* C = reinterpret_cast<float*>(heap + cOff);
   const bool small = M * N * K < kSmallGemm;
+  if (!small && g_blasThreads > 1) Pool::get().nap();
   if (small && g_blasThreads > 1 && openblas_set_num_threads) openblas_set_num_threads(1);
   for (int64_t b = 0; b < batch; b++) {
     if (K == 0) {
@@ -499,7 +649,7 @@ struct Scratch {
   }
 };
 // Per calling thread: Node worker threads that load the addon share its globals.
-thread_local Scratch g_scratch[8];
+thread_local Scratch g_scratch[10];
 
 // exp(x) for float32 without a library call, so that loops over it vectorise (std::exp does
 // not; a SiLU pass over [2000, 64] took 2 ns per element, 0.2 with this). Cephes' expf:
@@ -599,6 +749,75 @@ void withAct(int act, F f) {
   }
 }
 
+// C = op(A) * op(B) (+ C if accumulate) by hand, for products with a dimension of at most 4:
+// an MLP's narrow input part (EGNN: the radial and edge attributes, width 3) or its 1-wide
+// output (EGNN's coordinate and velocity heads). OpenBLAS took 52 us for the two products of
+// a [1000, 3] part's backward pass, these loops ~5 (they vectorise over the long dimension).
+// Returns false for the one form not covered (both transposed).
+bool thinGemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+              bool accumulate, float* C, int64_t ldc) {
+  if (ta && tb) return false;
+  if (!accumulate)
+    for (int64_t i = 0; i < M; i++) std::memset(C + i * ldc, 0, sizeof(float) * N);
+  if (!ta && !tb) {
+    if (N == 1) {  // C[i] += A[i, :] · B[:, 0]
+      for (int64_t i = 0; i < M; i++) {
+        const float* __restrict a = A + i * lda;
+        float s = 0.f;
+        if (ldb == 1)
+          s = rowDot(a, B, K);
+        else
+          for (int64_t k = 0; k < K; k++) s += a[k] * B[k * ldb];
+        C[i * ldc] += s;
+      }
+    } else {  // C[i, :] += A[i, k] B[k, :]
+      for (int64_t i = 0; i < M; i++) {
+        float* __restrict c = C + i * ldc;
+        for (int64_t k = 0; k < K; k++) {
+          const float av = A[i * lda + k];
+          const float* __restrict b = B + k * ldb;
+          for (int64_t j = 0; j < N; j++) c[j] += av * b[j];
+        }
+      }
+    }
+  } else if (ta) {  // op(A)[i, k] = A[k, i]
+    for (int64_t k = 0; k < K; k++) {
+      const float* __restrict a = A + k * lda;
+      const float* __restrict b = B + k * ldb;
+      if (N == 1 && ldc == 1) {  // C[:, 0] += A[k, :] B[k, 0]
+        const float bv = b[0];
+        float* __restrict c = C;
+        for (int64_t i = 0; i < M; i++) c[i] += a[i] * bv;
+      } else {  // C[i, :] += A[k, i] B[k, :]
+        for (int64_t i = 0; i < M; i++) {
+          const float av = a[i];
+          float* __restrict c = C + i * ldc;
+          for (int64_t j = 0; j < N; j++) c[j] += av * b[j];
+        }
+      }
+    }
+  } else {  // op(B)[k, j] = B[j, k]
+    for (int64_t i = 0; i < M; i++) {
+      const float* __restrict a = A + i * lda;
+      float* __restrict c = C + i * ldc;
+      if (K <= 4) {  // C[i, :] += A[i, k] B[:, k]ᵀ
+        for (int64_t k = 0; k < K; k++) {
+          const float av = a[k];
+          if (ldb == 1) {
+            const float* __restrict b = B;
+            for (int64_t j = 0; j < N; j++) c[j] += av * b[j];
+          } else {
+            for (int64_t j = 0; j < N; j++) c[j] += av * B[j * ldb + k];
+          }
+        }
+      } else {  // C[i, j] += A[i, :] · B[j, :]
+        for (int64_t j = 0; j < N; j++) c[j] += rowDot(a, B + j * ldb, K);
+      }
+    }
+  }
+  return true;
+}
+
 // C = op(A) * op(B) (+ C if accumulate), row-major with leading dimensions; OpenBLAS threads
 // only for large products (see kSmallGemm).
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
@@ -609,31 +828,16 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int
       for (int64_t i = 0; i < M; i++) std::memset(C + i * ldc, 0, sizeof(float) * N);
     return;
   }
+  if (std::min(M, std::min(N, K)) <= 4 && thinGemm(ta, tb, M, N, K, A, lda, B, ldb, accumulate, C, ldc)) return;
+  // (pinned: the fused MLP runs products on several pool threads, OpenBLAS single-threaded)
+  const bool pinned = g_blasPinned.load(std::memory_order_relaxed) > 0;
   const bool small = M * N * K < kSmallGemm;
-  if (small && g_blasThreads > 1 && openblas_set_num_threads) openblas_set_num_threads(1);
+  const bool toggle = !pinned && small && g_blasThreads > 1 && openblas_set_num_threads;
+  if (!pinned && !small && g_blasThreads > 1) Pool::get().nap();
+  if (toggle) openblas_set_num_threads(1);
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f,
               A, (int)lda, B, (int)ldb, accumulate ? 1.0f : 0.0f, C, (int)ldc);
-  if (small && g_blasThreads > 1 && openblas_set_num_threads) openblas_set_num_threads(g_blasThreads);
-}
-
-// Runs fn(chunk, begin, end) over [0, n) in contiguous chunks; returns the number of chunks.
-// The split depends only on n and the thread count, so results are reproducible.
-template <class F>
-int64_t parallelChunks(int64_t n, int64_t minPerThread, F fn) {
-  int64_t t = chunkCount(n, minPerThread);
-  int64_t chunk = t <= 1 ? n : (n + t - 1) / t;
-  if (t <= 1) {
-    fn(int64_t(0), int64_t(0), n);
-    return 1;
-  }
-  std::vector<std::thread> pool;
-  for (int64_t i = 1; i < t; i++) {
-    int64_t b = i * chunk, e = std::min(n, b + chunk);
-    pool.emplace_back([=] { fn(i, b, std::max(b, e)); });
-  }
-  fn(int64_t(0), int64_t(0), std::min(n, chunk));
-  for (auto& th : pool) th.join();
-  return t;
+  if (toggle) openblas_set_num_threads(g_blasThreads);
 }
 
 // out[N, F] = Σ_{e: idx[e] = n} d[e, :] (threads split column blocks, summation order by e).
@@ -662,7 +866,6 @@ struct MlpPart {
   int64_t rows, width, rowStart;
   const int32_t* idx;  // null: not gathered
   float* dx;           // backward only (null: no gradient wanted)
-  bool dxFirst;        // backward: this part writes dx first (else accumulates)
 };
 struct MlpLayer {
   float* w;
@@ -729,7 +932,7 @@ bool readPlan(napi_env env, napi_value descV, uint8_t* heap, size_t heapLen, boo
     return false;
   }
   std::vector<double> partv, layerv;
-  const int partFields = backward ? 7 : 5, layerFields = backward ? 7 : 5;
+  const int partFields = backward ? 6 : 5, layerFields = backward ? 7 : 5;
   for (int i = 0; i < (int)P * partFields; i++) {
     double v;
     if (!next(v)) {
@@ -786,7 +989,6 @@ bool readPlan(napi_env env, napi_value descV, uint8_t* heap, size_t heapLen, boo
     pt.width = (int64_t)f[2];
     pt.rowStart = (int64_t)f[4];
     pt.dx = nullptr;
-    pt.dxFirst = false;
     if (pt.width < 1 || pt.rowStart != covered || pt.rows < 0) {
       napi_throw_range_error(env, nullptr, "gnnwb_native: fused MLP parts must cover the first layer's rows in order");
       return false;
@@ -802,7 +1004,6 @@ bool readPlan(napi_env env, napi_value descV, uint8_t* heap, size_t heapLen, boo
     }
     if (backward) {
       if (!ptr(f[5], pt.rows * pt.width, "fused MLP input gradient", &pt.dx)) return false;
-      pt.dxFirst = f[6] != 0;
     }
     if (!pt.x && pt.rows * pt.width > 0) {
       napi_throw_range_error(env, nullptr, "gnnwb_native: fused MLP input missing");
@@ -840,7 +1041,29 @@ double checkPartIndices(const MlpPlan& p) {
   return -1;
 }
 
-inline int64_t rowsPerThread(int64_t cols) { return std::max<int64_t>(1, kMinPerThread / std::max<int64_t>(1, cols)); }
+// Row chunks of a fused MLP: one per thread when each gets at least kMlpMinRows rows. Every
+// chunk runs the whole layer chain on its rows with single-threaded OpenBLAS, so a forward
+// pass synchronises once (twice with gathered parts) instead of once per product; the
+// [2000, 64] x [64, 64] products of the EGNN N-body model ran at ~110 GFLOP/s on one core
+// and gained nothing from OpenBLAS's own threads (docs/native.md).
+const int64_t kMlpMinRows = 64;
+inline int64_t mlpChunks(int64_t R) { return chunkCount(R, kMlpMinRows); }
+
+// OpenBLAS single-threaded while pool threads call it (restored on scope exit).
+struct BlasPinned {
+  bool set = false;
+  explicit BlasPinned(bool on) {
+    g_blasPinned.fetch_add(1);
+    if (on && g_blasThreads > 1 && openblas_set_num_threads) {
+      openblas_set_num_threads(1);
+      set = true;
+    }
+  }
+  ~BlasPinned() {
+    if (set) openblas_set_num_threads(g_blasThreads);
+    g_blasPinned.fetch_sub(1);
+  }
+};
 
 // mlpForward(heap, desc) -> -1 or part * 2^32 + position of a bad index.
 napi_value MlpForward(napi_env env, napi_callback_info info) {
@@ -855,121 +1078,126 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   if (bad >= 0) return num(env, bad);
   const int64_t R = p.R, L = (int64_t)p.layers.size();
   if (R == 0) return num(env, -1);
-  const int act = p.act;
-  // First layer: the ungathered parts straight into z_0, the gathered ones projected on their
-  // own rows first.
   const MlpLayer& l0 = p.layers[0];
   const int64_t H = l0.out;
-  bool haveZ = false;
+  int64_t maxW = 1;
+  for (auto& ly : p.layers) maxW = std::max(maxW, ly.out);
+  const int64_t T = mlpChunks(R);
+  BlasPinned pin(true);
+  // Gathered parts are projected on their own rows first (X_p · W_0[rows_p], [rows_p, H]) and
+  // the projections gathered: rows_p < R for node inputs of an edge MLP.
   std::vector<const float*> proj(p.parts.size(), nullptr);
   int scratchNext = 2;
+  bool anyGathered = false;
   for (size_t i = 0; i < p.parts.size(); i++) {
-    const MlpPart& pt = p.parts[i];
-    const float* wRows = l0.w + pt.rowStart * H;
-    if (!pt.idx) {
-      gemm(false, false, R, H, pt.width, pt.x, pt.width, wRows, H, haveZ, l0.z, H);
-      haveZ = true;
-    } else {
-      if (scratchNext >= 8) {
-        napi_throw_range_error(env, nullptr, "gnnwb_native: a fused MLP takes at most 6 gathered input parts");
-        return nullptr;
-      }
-      float* t = g_scratch[scratchNext++].get(std::max<int64_t>(1, pt.rows * H));
-      gemm(false, false, pt.rows, H, pt.width, pt.x, pt.width, wRows, H, false, t, H);
-      proj[i] = t;
+    if (!p.parts[i].idx) continue;
+    if (scratchNext >= 8) {
+      napi_throw_range_error(env, nullptr, "gnnwb_native: a fused MLP takes at most 6 gathered input parts");
+      return nullptr;
     }
+    proj[i] = g_scratch[scratchNext++].get(std::max<int64_t>(1, p.parts[i].rows * H));
+    anyGathered = true;
   }
-  const bool lastIsFirst = L == 1;
-  float* h = g_scratch[0].get((int64_t)R * std::max<int64_t>(H, 1));
-  // One pass: gathered projections + bias, then the activation into h.
-  {
-    const MlpPlan* pp = &p;
-    const bool zInit = haveZ;
-    const bool activate0 = !lastIsFirst || p.activateLast;
-    const float* const* projp = proj.data();
-    withAct(act, [&](auto A_) {
-      parallelFor(R, rowsPerThread(H), [=](int64_t r0, int64_t r1) {
-        constexpr int A = decltype(A_)::value;
-        for (int64_t r = r0; r < r1; r++) {
-          float* __restrict z = l0.z + r * H;
-          if (!zInit) std::memset(z, 0, sizeof(float) * H);
-          for (size_t i = 0; i < pp->parts.size(); i++) {
-            if (!projp[i]) continue;
-            const float* __restrict src = projp[i] + (int64_t)pp->parts[i].idx[r] * H;
-            for (int64_t j = 0; j < H; j++) z[j] += src[j];
-          }
-          if (l0.b) {
-            const float* __restrict b = l0.b;
-            for (int64_t j = 0; j < H; j++) z[j] += b[j];
-          }
-          if (!lastIsFirst) {
-            float* __restrict hr = h + r * H;
-            for (int64_t j = 0; j < H; j++) hr[j] = actF<A>(z[j]);
-          } else if (activate0 && !pp->ln && pp->y != l0.z) {
-            float* __restrict yr = pp->y + r * H;
-            for (int64_t j = 0; j < H; j++) yr[j] = actF<A>(z[j]);
-          }
+  if (anyGathered) {
+    auto project = [&](int64_t k) {
+      for (size_t i = 0; i < p.parts.size(); i++) {
+        const MlpPart& pt = p.parts[i];
+        if (!pt.idx) continue;
+        auto [b, e] = chunkRange(pt.rows, T, k);
+        gemm(false, false, e - b, H, pt.width, pt.x + b * pt.width, pt.width, l0.w + pt.rowStart * H, H, false,
+             const_cast<float*>(proj[i]) + b * H, H);
+      }
+    };
+    Pool::get().run(T, project);
+  }
+  // Hidden activations: chunk k uses rows [r0 * maxW, r1 * maxW) of each buffer with the
+  // layer's own row stride, so chunks never overlap whatever the widths.
+  float* hbuf0 = g_scratch[0].get(R * maxW);
+  float* hbuf1 = g_scratch[1].get(R * maxW);
+  withAct(p.act, [&](auto A_) {
+    constexpr int A = decltype(A_)::value;
+    auto rows = [&](int64_t k) {
+      auto [r0, r1] = chunkRange(R, T, k);
+      const int64_t n = r1 - r0;
+      if (n <= 0) return;
+      float* hb[2] = {hbuf0 + r0 * maxW, hbuf1 + r0 * maxW};
+      // z_0 = ungathered parts · W_0 rows + gathered projections + b_0
+      bool haveZ = false;
+      for (const MlpPart& pt : p.parts) {
+        if (pt.idx) continue;
+        gemm(false, false, n, H, pt.width, pt.x + r0 * pt.width, pt.width, l0.w + pt.rowStart * H, H, haveZ, l0.z + r0 * H, H);
+        haveZ = true;
+      }
+      const bool lastIsFirst = L == 1;
+      for (int64_t r = r0; r < r1; r++) {
+        float* __restrict z = l0.z + r * H;
+        if (!haveZ) std::memset(z, 0, sizeof(float) * H);
+        for (size_t i = 0; i < p.parts.size(); i++) {
+          if (!proj[i]) continue;
+          const float* __restrict src = proj[i] + (int64_t)p.parts[i].idx[r] * H;
+          for (int64_t j = 0; j < H; j++) z[j] += src[j];
         }
-      });
-    });
-  }
-  for (int64_t l = 1; l < L; l++) {
-    const MlpLayer& ly = p.layers[l];
-    gemm(false, false, R, ly.out, ly.in, h, ly.in, ly.w, ly.out, false, ly.z, ly.out);
-    const bool last = l == L - 1;
-    float* hNext = g_scratch[l % 2 == 1 ? 1 : 0].get(R * ly.out);
-    const MlpPlan* pp = &p;
-    withAct(act, [&](auto A_) {
-      parallelFor(R, rowsPerThread(ly.out), [=](int64_t r0, int64_t r1) {
-        constexpr int A = decltype(A_)::value;
-        const int64_t n = ly.out;
+        if (l0.b) {
+          const float* __restrict b = l0.b;
+          for (int64_t j = 0; j < H; j++) z[j] += b[j];
+        }
+        if (!lastIsFirst) {
+          float* __restrict hr = hb[0] + (r - r0) * H;
+          for (int64_t j = 0; j < H; j++) hr[j] = actF<A>(z[j]);
+        } else if (p.activateLast && !p.ln && p.y != l0.z) {
+          float* __restrict yr = p.y + r * H;
+          for (int64_t j = 0; j < H; j++) yr[j] = actF<A>(z[j]);
+        }
+      }
+      // z_l = act(z_{l-1}) · W_l + b_l
+      for (int64_t l = 1; l < L; l++) {
+        const MlpLayer& ly = p.layers[l];
+        const int64_t out = ly.out;
+        const float* h = hb[(l - 1) % 2];
+        float* hNext = hb[l % 2];
+        gemm(false, false, n, out, ly.in, h, ly.in, ly.w, out, false, ly.z + r0 * out, out);
+        const bool last = l == L - 1;
         for (int64_t r = r0; r < r1; r++) {
-          float* __restrict z = ly.z + r * n;
+          float* __restrict z = ly.z + r * out;
           if (ly.b) {
             const float* __restrict b = ly.b;
-            for (int64_t j = 0; j < n; j++) z[j] += b[j];
+            for (int64_t j = 0; j < out; j++) z[j] += b[j];
           }
           if (!last) {
-            float* __restrict hr = hNext + r * n;
-            for (int64_t j = 0; j < n; j++) hr[j] = actF<A>(z[j]);
-          } else if (!pp->ln && pp->activateLast) {
-            float* __restrict yr = pp->y + r * n;
-            for (int64_t j = 0; j < n; j++) yr[j] = actF<A>(z[j]);
+            float* __restrict hr = hNext + (r - r0) * out;
+            for (int64_t j = 0; j < out; j++) hr[j] = actF<A>(z[j]);
+          } else if (!p.ln && p.activateLast) {
+            float* __restrict yr = p.y + r * out;
+            for (int64_t j = 0; j < out; j++) yr[j] = actF<A>(z[j]);
           }
         }
-      });
-    });
-    h = hNext;
-  }
-  if (p.ln) {
-    const MlpLayer& last = p.layers.back();
-    const int64_t D = last.out;
-    const MlpPlan* pp = &p;
-    withAct(act, [&](auto A_) {
-      parallelFor(R, rowsPerThread(D), [=](int64_t r0, int64_t r1) {
-        constexpr int A = decltype(A_)::value;
+      }
+      if (p.ln) {
+        const MlpLayer& last = p.layers.back();
+        const int64_t D = last.out;
         std::vector<float> vbuf(D);
         float* __restrict v = vbuf.data();
         for (int64_t r = r0; r < r1; r++) {
           const float* __restrict z = last.z + r * D;
-          if (pp->activateLast)
+          if (p.activateLast)
             for (int64_t j = 0; j < D; j++) v[j] = actF<A>(z[j]);
           else
             std::memcpy(v, z, sizeof(float) * D);
           const float mean = rowSum(v, D) / (float)D;
           for (int64_t j = 0; j < D; j++) v[j] -= mean;
-          const float rstd = 1.f / std::sqrt(rowDot(v, v, D) / (float)D + pp->eps);
-          float* __restrict y = pp->y + r * D;
-          const float* __restrict ga = pp->gamma;
-          const float* __restrict be = pp->beta;
+          const float rstd = 1.f / std::sqrt(rowDot(v, v, D) / (float)D + p.eps);
+          float* __restrict y = p.y + r * D;
+          const float* __restrict ga = p.gamma;
+          const float* __restrict be = p.beta;
           for (int64_t j = 0; j < D; j++) {
             const float xh = v[j] * rstd;
             y[j] = (ga ? xh * ga[j] : xh) + (be ? be[j] : 0.f);
           }
         }
-      });
-    });
-  }
+      }
+    };
+    Pool::get().run(T, rows);
+  });
   return num(env, -1);
 }
 
@@ -988,8 +1216,35 @@ struct ColAcc {
   }
 };
 
+// Float partial column sums over blocks of 64 rows, flushed into a chunk's doubles (a double
+// accumulator per element is a serial dependency chain; float over all rows loses digits).
+struct ColSum {
+  std::vector<float> f;
+  double* d;
+  int64_t F, count = 0;
+  ColSum(double* dst, int64_t width) : f(width, 0.f), d(dst), F(width) {}
+  void add(const float* __restrict x) {
+    float* __restrict a = f.data();
+    for (int64_t j = 0; j < F; j++) a[j] += x[j];
+    if (++count % 64 == 0) flush();
+  }
+  void flush() {
+    float* __restrict a = f.data();
+    for (int64_t j = 0; j < F; j++) {
+      d[j] += a[j];
+      a[j] = 0.f;
+    }
+  }
+};
+
 // mlpBackward(heap, desc) -> -1 or part * 2^32 + position of a bad index.
 // Writes dX for every part with a gradient slot, dW and db of every layer, dγ, dβ.
+//
+// Phase 1, per row chunk: the output gradient, then down the layers dW (chunk partials),
+// the back-propagated gradient and db (chunk partials), and for ungathered first-layer parts
+// dW rows (partials) and dX rows. Partials are summed in chunk order. Phase 2, per column
+// block: the layer-0 gradient of each gathered part scattered onto its input rows (G_p) and
+// dW_p = X_pᵀ G_p. Phase 3, per input-row chunk: dX_p = G_p W_pᵀ.
 napi_value MlpBackward(napi_env env, napi_callback_info info) {
   Args a;
   if (!getArgs(env, info, a, 2)) return nullptr;
@@ -1001,145 +1256,188 @@ napi_value MlpBackward(napi_env env, napi_callback_info info) {
   double bad = checkPartIndices(p);
   if (bad >= 0) return num(env, bad);
   const int64_t R = p.R, L = (int64_t)p.layers.size();
-  const int act = p.act;
   const MlpLayer& last = p.layers.back();
-  const int64_t D = last.out;
+  const MlpLayer& l0 = p.layers[0];
+  const int64_t D = last.out, H = l0.out;
   int64_t maxW = 1;
   for (auto& ly : p.layers) maxW = std::max(maxW, std::max(ly.in, ly.out));
-  // g: gradient w.r.t. the current layer's pre-activation z_l.
-  float* g = g_scratch[0].get(std::max<int64_t>(1, R * maxW));
-  float* gh = g_scratch[1].get(std::max<int64_t>(1, R * maxW));
-  float* hb = g_scratch[2].get(std::max<int64_t>(1, R * maxW));
-  // Output: LayerNorm and the last activation.
+  const int64_t T = mlpChunks(R);
+  BlasPinned pin(true);
+  // Which parts accumulate into their dX (an input used by several parts): the ungathered
+  // parts write first (phase 1), then the gathered ones (phase 3), each in part order.
+  const size_t P = p.parts.size();
+  std::vector<bool> accum(P, false);
   {
-    const int64_t chunks = chunkCount(R, rowsPerThread(D));
-    ColAcc accG(chunks, D), accB(chunks, D), accZ(chunks, D);
-    const MlpPlan* pp = &p;
-    ColAcc* pg = &accG;
-    ColAcc* pb = &accB;
-    ColAcc* pz = &accZ;
-    withAct(act, [&](auto A_) {
-      parallelChunks(R, rowsPerThread(D), [=](int64_t c, int64_t r0, int64_t r1) {
-        constexpr int A = decltype(A_)::value;
-        std::vector<float> buf(6 * D, 0.f);
+    std::vector<float*> written;
+    for (int pass = 0; pass < 2; pass++)
+      for (size_t i = 0; i < P; i++) {
+        const MlpPart& pt = p.parts[i];
+        if (!pt.dx || (pass == 0) == (pt.idx != nullptr)) continue;
+        accum[i] = std::find(written.begin(), written.end(), pt.dx) != written.end();
+        if (!accum[i]) written.push_back(pt.dx);
+      }
+  }
+  // g: gradient w.r.t. a layer's pre-activation; chunk k owns rows [r0·maxW, r1·maxW).
+  float* gbuf0 = g_scratch[0].get(std::max<int64_t>(1, R * maxW));
+  float* gbuf1 = g_scratch[1].get(std::max<int64_t>(1, R * maxW));
+  float* hbuf = g_scratch[2].get(std::max<int64_t>(1, R * maxW));
+  // dW partials of chunks 1..T-1 (chunk 0 writes the outputs), layer by layer.
+  std::vector<int64_t> woff(L + 1, 0);
+  for (int64_t l = 0; l < L; l++) woff[l + 1] = woff[l] + p.layers[l].in * p.layers[l].out;
+  float* partials = g_scratch[3].get(std::max<int64_t>(1, (T - 1) * woff[L]));
+  auto dwOf = [&](int64_t k, int64_t l) { return k == 0 ? p.layers[l].dw : partials + (k - 1) * woff[L] + woff[l]; };
+  ColAcc accG(T, D), accB(T, D);
+  std::vector<ColAcc> accDb;
+  for (int64_t l = 0; l < L; l++) accDb.emplace_back(T, p.layers[l].out);
+  // After phase 1, the layer-0 gradient of chunk k is at gFinal + r0·maxW with row stride H.
+  float* gFinal = (L - 1) % 2 == 0 ? gbuf0 : gbuf1;
+  withAct(p.act, [&](auto A_) {
+    constexpr int A = decltype(A_)::value;
+    auto rows = [&](int64_t k) {
+      auto [r0, r1] = chunkRange(R, T, k);
+      const int64_t n = r1 - r0;
+      float* g = gbuf0 + r0 * maxW;
+      float* gh = gbuf1 + r0 * maxW;
+      float* hb = hbuf + r0 * maxW;
+      // Output: LayerNorm and the last activation.
+      {
+        std::vector<float> buf(2 * D, 0.f);
         float* __restrict v = buf.data();
         float* __restrict gg = v + D;
-        // float partial column sums over blocks of rows, flushed to the chunk's doubles
-        float* __restrict fg = v + 2 * D;
-        float* __restrict fb = v + 3 * D;
-        float* __restrict fz = v + 4 * D;
-        double* ag = pg->row(c);
-        double* ab = pb->row(c);
-        double* az = pz->row(c);
-        const float* __restrict ga = pp->gamma;
-        // (not a closure over the pointers above: that stops the row loops from vectorising)
-        const auto flush = [](int64_t n, double* a0, double* a1, double* a2, float* f0, float* f1, float* f2) {
-          for (int64_t j = 0; j < n; j++) {
-            a0[j] += f0[j];
-            a1[j] += f1[j];
-            a2[j] += f2[j];
-            f0[j] = f1[j] = f2[j] = 0.f;
-          }
-        };
+        ColSum sg(accG.row(k), D), sb(accB.row(k), D), sz(accDb[L - 1].row(k), D);
+        const float* __restrict ga = p.gamma;
         for (int64_t r = r0; r < r1; r++) {
           const float* __restrict z = last.z + r * D;
-          const float* __restrict dy = pp->dy + r * D;
-          float* __restrict gr = g + r * D;
-          if (pp->ln) {
-            if (pp->activateLast)
+          const float* __restrict dy = p.dy + r * D;
+          float* __restrict gr = g + (r - r0) * D;
+          if (p.ln) {
+            if (p.activateLast)
               for (int64_t j = 0; j < D; j++) v[j] = actF<A>(z[j]);
             else
               std::memcpy(v, z, sizeof(float) * D);
             const float mean = rowSum(v, D) / (float)D;
             for (int64_t j = 0; j < D; j++) v[j] -= mean;
-            const float rstd = 1.f / std::sqrt(rowDot(v, v, D) / (float)D + pp->eps);
-            // v becomes x̂
+            const float rstd = 1.f / std::sqrt(rowDot(v, v, D) / (float)D + p.eps);
             for (int64_t j = 0; j < D; j++) {
-              v[j] *= rstd;
-              fg[j] += dy[j] * v[j];
-              fb[j] += dy[j];
-              gg[j] = ga ? dy[j] * ga[j] : dy[j];
+              v[j] *= rstd;  // x̂
+              gg[j] = dy[j] * v[j];
             }
+            sg.add(gg);
+            sb.add(dy);
+            for (int64_t j = 0; j < D; j++) gg[j] = ga ? dy[j] * ga[j] : dy[j];
             const float mg = rowSum(gg, D) / (float)D, mgx = rowDot(gg, v, D) / (float)D;
             for (int64_t j = 0; j < D; j++) gr[j] = rstd * (gg[j] - mg - v[j] * mgx);
           } else {
             std::memcpy(gr, dy, sizeof(float) * D);
           }
-          if (pp->activateLast)
+          if (p.activateLast)
             for (int64_t j = 0; j < D; j++) gr[j] *= actD<A>(z[j]);
-          for (int64_t j = 0; j < D; j++) fz[j] += gr[j];
-          if ((r - r0) % 64 == 63) flush(D, ag, ab, az, fg, fb, fz);
+          sz.add(gr);
         }
-        flush(D, ag, ab, az, fg, fb, fz);
-      });
-    });
-    if (p.dgamma) accG.store(chunks, p.dgamma);
-    if (p.dbeta) accB.store(chunks, p.dbeta);
-    if (last.db) accZ.store(chunks, last.db);
-  }
-  for (int64_t l = L - 1; l >= 1; l--) {
-    const MlpLayer& ly = p.layers[l];
-    const MlpLayer& prev = p.layers[l - 1];
-    const int64_t in = ly.in, out = ly.out;
-    // h_{l-1} = act(z_{l-1})
-    const float* hsrc = prev.z;
-    if (act != 0) {
-      withAct(act, [&](auto A_) {
-        parallelFor(R * in, kMinPerThread, [=](int64_t i0, int64_t i1) {
-          constexpr int A = decltype(A_)::value;
-          const float* __restrict z = prev.z;
+        sg.flush();
+        sb.flush();
+        sz.flush();
+      }
+      for (int64_t l = L - 1; l >= 1; l--) {
+        const MlpLayer& ly = p.layers[l];
+        const MlpLayer& prev = p.layers[l - 1];
+        const int64_t in = ly.in, out = ly.out;
+        // h_{l-1} = act(z_{l-1}) on this chunk's rows
+        const float* hsrc = prev.z + r0 * in;
+        if (A != 0) {
+          const float* __restrict z = prev.z + r0 * in;
           float* __restrict h = hb;
-          for (int64_t i = i0; i < i1; i++) h[i] = actF<A>(z[i]);
-        });
-      });
-      hsrc = hb;
-    }
-    gemm(true, false, in, out, R, hsrc, in, g, out, false, ly.dw, out);
-    gemm(false, true, R, in, out, g, out, ly.w, out, false, gh, in);
-    // g_{l-1} = gh * act'(z_{l-1}), and its column sums (db_{l-1}).
-    const int64_t chunks = chunkCount(R, rowsPerThread(in));
-    ColAcc acc(chunks, in);
-    ColAcc* pa = &acc;
-    withAct(act, [&](auto A_) {
-      parallelChunks(R, rowsPerThread(in), [=](int64_t c, int64_t r0, int64_t r1) {
-        constexpr int A = decltype(A_)::value;
-        double* ac = pa->row(c);
-        std::vector<float> fbuf(in, 0.f);
-        float* __restrict fa = fbuf.data();
+          for (int64_t i = 0; i < n * in; i++) h[i] = actF<A>(z[i]);
+          hsrc = hb;
+        }
+        gemm(true, false, in, out, n, hsrc, in, g, out, false, dwOf(k, l), out);
+        gemm(false, true, n, in, out, g, out, ly.w, out, false, gh, in);
+        // g_{l-1} = gh * act'(z_{l-1}), and its column sums (db_{l-1}).
+        ColSum sd(accDb[l - 1].row(k), in);
         for (int64_t r = r0; r < r1; r++) {
           const float* __restrict z = prev.z + r * in;
-          float* __restrict gr = gh + r * in;
+          float* __restrict gr = gh + (r - r0) * in;
           if (A != 0)
             for (int64_t j = 0; j < in; j++) gr[j] *= actD<A>(z[j]);
-          for (int64_t j = 0; j < in; j++) fa[j] += gr[j];
-          if ((r - r0) % 64 == 63)
-            for (int64_t j = 0; j < in; j++) {
-              ac[j] += fa[j];
-              fa[j] = 0.f;
-            }
+          sd.add(gr);
         }
-        for (int64_t j = 0; j < in; j++) ac[j] += fa[j];
-      });
-    });
-    if (prev.db) acc.store(chunks, prev.db);
-    std::swap(g, gh);
+        sd.flush();
+        std::swap(g, gh);
+      }
+      // First layer, ungathered parts: dW rows (partials) and dX rows.
+      for (size_t i = 0; i < P; i++) {
+        const MlpPart& pt = p.parts[i];
+        if (pt.idx) continue;
+        gemm(true, false, pt.width, H, n, pt.x + r0 * pt.width, pt.width, g, H, false, dwOf(k, 0) + pt.rowStart * H, H);
+        if (pt.dx) gemm(false, true, n, pt.width, H, g, H, l0.w + pt.rowStart * H, H, accum[i], pt.dx + r0 * pt.width, pt.width);
+      }
+    };
+    Pool::get().run(T, rows);
+  });
+  // Sum the dW partials in chunk order (layer 0: only the rows of ungathered parts; the
+  // gathered parts' rows are written whole in phase 2).
+  if (T > 1) {
+    auto addRange = [&](float* dst, int64_t l, int64_t from, int64_t count) {
+      for (int64_t k = 1; k < T; k++) {
+        const float* __restrict src = dwOf(k, l) + from;
+        float* __restrict d = dst + from;
+        for (int64_t j = 0; j < count; j++) d[j] += src[j];
+      }
+    };
+    for (int64_t l = 1; l < L; l++) addRange(p.layers[l].dw, l, 0, p.layers[l].in * p.layers[l].out);
+    for (const MlpPart& pt : p.parts)
+      if (!pt.idx) addRange(l0.dw, 0, pt.rowStart * H, pt.width * H);
   }
-  // First layer: weight rows and input gradients per part.
-  const MlpLayer& l0 = p.layers[0];
-  const int64_t H = l0.out;
-  for (size_t i = 0; i < p.parts.size(); i++) {
-    const MlpPart& pt = p.parts[i];
-    const float* wRows = l0.w + pt.rowStart * H;
-    float* dwRows = l0.dw + pt.rowStart * H;
-    if (!pt.idx) {
-      gemm(true, false, pt.width, H, R, pt.x, pt.width, g, H, false, dwRows, H);
-      if (pt.dx) gemm(false, true, R, pt.width, H, g, H, wRows, H, !pt.dxFirst, pt.dx, pt.width);
-    } else {
-      float* G = g_scratch[3].get(std::max<int64_t>(1, pt.rows * H));
-      scatterAddInto(g, R, H, pt.idx, pt.rows, G);
-      gemm(true, false, pt.width, H, pt.rows, pt.x, pt.width, G, H, false, dwRows, H);
-      if (pt.dx) gemm(false, true, pt.rows, pt.width, H, G, H, wRows, H, !pt.dxFirst, pt.dx, pt.width);
+  if (p.dgamma) accG.store(T, p.dgamma);
+  if (p.dbeta) accB.store(T, p.dbeta);
+  for (int64_t l = 0; l < L; l++)
+    if (p.layers[l].db) accDb[l].store(T, p.layers[l].db);
+  // Gathered parts: G_p = Σ_{r: idx_p[r] = i} g[r] (summation in r order), dW_p = X_pᵀ G_p,
+  // dX_p = G_p W_pᵀ.
+  std::vector<float*> G(P, nullptr);
+  int scratchNext = 4;
+  for (size_t i = 0; i < P; i++) {
+    if (!p.parts[i].idx) continue;
+    if (scratchNext >= 10) {
+      napi_throw_range_error(env, nullptr, "gnnwb_native: a fused MLP takes at most 6 gathered input parts");
+      return nullptr;
     }
+    G[i] = g_scratch[scratchNext++].get(std::max<int64_t>(1, p.parts[i].rows * H));
+  }
+  if (scratchNext > 4) {
+    // column blocks of a multiple of 16 floats (whole cache lines per thread)
+    const int64_t TC = std::min<int64_t>(T, std::max<int64_t>(1, H / 16));
+    const int64_t blk = ((H + TC - 1) / TC + 15) / 16 * 16;
+    auto cols = [&](int64_t k) {
+      const int64_t c0 = std::min(H, k * blk), c1 = std::min(H, c0 + blk), w = c1 - c0;
+      if (w <= 0) return;
+      for (size_t i = 0; i < P; i++) {
+        const MlpPart& pt = p.parts[i];
+        if (!pt.idx) continue;
+        float* Gi = G[i];
+        for (int64_t v = 0; v < pt.rows; v++) std::memset(Gi + v * H + c0, 0, sizeof(float) * w);
+        for (int64_t c = 0; c < T; c++) {
+          auto [r0, r1] = chunkRange(R, T, c);
+          const float* gc = gFinal + r0 * maxW;
+          for (int64_t r = r0; r < r1; r++) {
+            const float* __restrict src = gc + (r - r0) * H + c0;
+            float* __restrict dst = Gi + (int64_t)pt.idx[r] * H + c0;
+            for (int64_t j = 0; j < w; j++) dst[j] += src[j];
+          }
+        }
+        gemm(true, false, pt.width, w, pt.rows, pt.x, pt.width, Gi + c0, H, false, l0.dw + pt.rowStart * H + c0, H);
+      }
+    };
+    Pool::get().run(TC, cols);
+    auto dx = [&](int64_t k) {
+      for (size_t i = 0; i < P; i++) {
+        const MlpPart& pt = p.parts[i];
+        if (!pt.idx || !pt.dx) continue;
+        auto [b, e] = chunkRange(pt.rows, T, k);
+        gemm(false, true, e - b, pt.width, H, G[i] + b * H, H, l0.w + pt.rowStart * H, H, accum[i], pt.dx + b * pt.width, pt.width);
+      }
+    };
+    Pool::get().run(T, dx);
   }
   return num(env, -1);
 }
@@ -1183,8 +1481,18 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
     auto P = [&](int k) { return reinterpret_cast<float*>(heap + (int64_t)f[k]); };
     items.push_back({P(0), P(1), P(2), P(3), P(4), P(5), P(6), size});
   }
-  for (const Item& it : items) {
-    parallelFor(it.size, kMinPerThread, [=](int64_t i0, int64_t i1) {
+  // One index space over all tensors, split into chunks across the pool (an EGNN's ~60
+  // tensors are each too small to split on their own).
+  std::vector<int64_t> start(items.size() + 1, 0);
+  for (size_t i = 0; i < items.size(); i++) start[i + 1] = start[i] + items[i].size;
+  const int64_t total = start.back();
+  const int64_t t = chunkCount(total, 32768);
+  auto job = [&](int64_t k) {
+    auto [b, e] = chunkRange(total, t, k);
+    size_t i = std::upper_bound(start.begin(), start.end(), b) - start.begin() - 1;
+    for (; i < items.size() && start[i] < e; i++) {
+      const Item& it = items[i];
+      const int64_t j0 = std::max(b, start[i]) - start[i], j1 = std::min(e, start[i + 1]) - start[i];
       const float* __restrict p = it.p;
       const float* __restrict g = it.g;
       const float* __restrict m = it.m;
@@ -1192,7 +1500,7 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
       float* __restrict op = it.op;
       float* __restrict om = it.om;
       float* __restrict ov = it.ov;
-      for (int64_t j = i0; j < i1; j++) {
+      for (int64_t j = j0; j < j1; j++) {
         const float m1 = m[j] * b1 + g[j] * omb1;
         const float v1 = v[j] * b2 + (g[j] * g[j]) * omb2;
         const float denom = mode == 0 ? std::sqrt(v1) / s1 + s2 : std::sqrt(v1) + s2;
@@ -1200,10 +1508,174 @@ napi_value AdamStep(napi_env env, napi_callback_info info) {
         ov[j] = v1;
         op[j] = p[j] - (m1 / denom) * s3;
       }
-    });
-  }
+    }
+  };
+  Pool::get().run(t, job);
   return nullptr;
 }
+
+// ---------------------------------------------------------------------------------------------
+// EGNN coordinate path (src/engine/native_egnn.ts, src/models/equivariant/egnn.ts), for edges
+// e = (s_e → r_e) and diff_e = x[r_e] − x[s_e] (never stored):
+//
+//   egnnRadial        out[e] = |diff_e|²                                             [E, 1]
+//   egnnRadialGrad    dx = Σ_e 2 dy_e diff_e at r_e, minus the same at s_e           [N, D]
+//   egnnCoord         out = x + inv ⊙ Σ_{e: r_e = i} clip(diff_e φ_e, ±c) (+ a ⊙ v)  [N, D]
+//   egnnCoordGrad     dx, dφ (and da) of Σ dy ⊙ out
+//
+// clip's gradient passes where the value lies in [−c, c] (bounds included, as tfjs's
+// ClipByValue). Edges are visited in order (sums are reproducible). Index bounds are checked
+// before any write: a bad index returns its position (r: e, s: E + e).
+struct EgnnArgs {
+  int64_t N = 0, E = 0, D = 0;
+  const float *x = nullptr, *phi = nullptr, *inv = nullptr, *a = nullptr, *v = nullptr, *dy = nullptr;
+  const int32_t *r = nullptr, *s = nullptr;
+  float clamp = 0.f;
+  float *out = nullptr, *dx = nullptr, *dphi = nullptr, *da = nullptr;
+};
+
+// desc: [N, E, D, clamp, x, r, s, phi, inv, a, v, dy, out, dx, dphi, da] (byte offsets, -1:
+// absent). dy and out have ioElems elements ([E] for the radial ops, [N, D] for the others).
+bool readEgnn(napi_env env, napi_value descV, uint8_t* heap, size_t heapLen, bool radialOp, EgnnArgs& g) {
+  size_t n = 0;
+  const double* d = nullptr;
+  if (!getF64(env, descV, "EGNN descriptor", &d, &n)) return false;
+  if (n != 16 || d[0] < 0 || d[1] < 0 || d[2] < 1 || d[2] > 16) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: EGNN descriptor has the wrong length or sizes (at most 16 coordinates)");
+    return false;
+  }
+  g.N = (int64_t)d[0];
+  g.E = (int64_t)d[1];
+  g.D = (int64_t)d[2];
+  g.clamp = (float)d[3];
+  const int64_t N = g.N, E = g.E, D = g.D, io = radialOp ? E : N * D;
+  const int64_t elems[12] = {N * D, E, E, E, N, N, N * D, io, io, N * D, E, N};
+  const char* names[12] = {"EGNN x", "EGNN receivers", "EGNN senders", "EGNN phi", "EGNN 1/degree", "EGNN velocity scale",
+                           "EGNN velocity", "EGNN output gradient", "EGNN output", "EGNN dx", "EGNN dphi", "EGNN velocity-scale gradient"};
+  void* q[12];
+  for (int k = 0; k < 12; k++) {
+    const double off = d[4 + k];
+    q[k] = nullptr;
+    if (off < 0) continue;
+    if (!inHeap(env, heapLen, (int64_t)off, elems[k], 4, names[k])) return false;
+    q[k] = heap + (int64_t)off;
+  }
+  g.x = static_cast<const float*>(q[0]);
+  g.r = static_cast<const int32_t*>(q[1]);
+  g.s = static_cast<const int32_t*>(q[2]);
+  g.phi = static_cast<const float*>(q[3]);
+  g.inv = static_cast<const float*>(q[4]);
+  g.a = static_cast<const float*>(q[5]);
+  g.v = static_cast<const float*>(q[6]);
+  g.dy = static_cast<const float*>(q[7]);
+  g.out = static_cast<float*>(q[8]);
+  g.dx = static_cast<float*>(q[9]);
+  g.dphi = static_cast<float*>(q[10]);
+  g.da = static_cast<float*>(q[11]);
+  return true;
+}
+
+double egnnBadIndex(const EgnnArgs& g) {
+  int64_t bad = firstBadIndex(g.r, g.E, g.N);
+  if (bad >= 0) return (double)bad;
+  bad = firstBadIndex(g.s, g.E, g.N);
+  return bad >= 0 ? (double)(g.E + bad) : -1;
+}
+
+// op: 0 radial, 1 radial gradient, 2 coordinates, 3 coordinate gradients.
+napi_value EgnnOp(napi_env env, napi_callback_info info, int op) {
+  Args a;
+  if (!getArgs(env, info, a, 2)) return nullptr;
+  uint8_t* heap;
+  size_t heapLen;
+  if (!getHeap(env, a.argv[0], &heap, &heapLen)) return nullptr;
+  EgnnArgs g;
+  if (!readEgnn(env, a.argv[1], heap, heapLen, op <= 1, g)) return nullptr;
+  const int64_t N = g.N, E = g.E, D = g.D;
+  const bool needPhi = op >= 2, needOut = op == 0 || op == 2, needDy = op == 1 || op == 3;
+  if (!g.x || !g.r || !g.s || (needPhi && (!g.phi || !g.inv)) || (needOut && !g.out) || (needDy && !g.dy) ||
+      (op == 1 && !g.dx) || (op == 3 && (!g.dx || !g.dphi)) || ((g.a == nullptr) != (g.v == nullptr))) {
+    napi_throw_range_error(env, nullptr, "gnnwb_native: EGNN op is missing a tensor");
+    return nullptr;
+  }
+  const double bad = egnnBadIndex(g);
+  if (bad >= 0) return num(env, bad);
+  const float* x = g.x;
+  const float c = g.clamp;
+  float diff[16];
+  auto diffOf = [&](int64_t e) {
+    const float* xr = x + (int64_t)g.r[e] * D;
+    const float* xs = x + (int64_t)g.s[e] * D;
+    for (int64_t k = 0; k < D; k++) diff[k] = xr[k] - xs[k];
+  };
+  if (op == 0) {
+    for (int64_t e = 0; e < E; e++) {
+      diffOf(e);
+      float s = 0.f;
+      for (int64_t k = 0; k < D; k++) s += diff[k] * diff[k];
+      g.out[e] = s;
+    }
+  } else if (op == 1) {
+    std::memset(g.dx, 0, sizeof(float) * N * D);
+    for (int64_t e = 0; e < E; e++) {
+      diffOf(e);
+      float* dr = g.dx + (int64_t)g.r[e] * D;
+      float* ds = g.dx + (int64_t)g.s[e] * D;
+      const float w = 2.f * g.dy[e];
+      for (int64_t k = 0; k < D; k++) {
+        dr[k] += w * diff[k];
+        ds[k] -= w * diff[k];
+      }
+    }
+  } else if (op == 2) {
+    // out = x (+ a ⊙ v) + inv ⊙ Σ clip(diff φ)
+    std::vector<float> acc(N * D, 0.f);
+    for (int64_t e = 0; e < E; e++) {
+      diffOf(e);
+      float* t = acc.data() + (int64_t)g.r[e] * D;
+      for (int64_t k = 0; k < D; k++) t[k] += std::min(c, std::max(-c, diff[k] * g.phi[e]));
+    }
+    for (int64_t i = 0; i < N; i++)
+      for (int64_t k = 0; k < D; k++) {
+        float o = x[i * D + k] + acc[i * D + k] * g.inv[i];
+        if (g.a) o += g.a[i] * g.v[i * D + k];
+        g.out[i * D + k] = o;
+      }
+  } else {
+    // dx = dy + Σ_e (d diff_e at r_e − at s_e), d diff_e = mask ⊙ φ_e ⊙ w_e, w_e = inv[r_e] dy[r_e];
+    // dφ_e = Σ_k mask ⊙ diff_e ⊙ w_e; da_i = Σ_k dy ⊙ v.
+    std::memcpy(g.dx, g.dy, sizeof(float) * N * D);
+    for (int64_t e = 0; e < E; e++) {
+      diffOf(e);
+      const int64_t ri = g.r[e], si = g.s[e];
+      const float* dyr = g.dy + ri * D;
+      const float ir = g.inv[ri];
+      float* dr = g.dx + ri * D;
+      float* ds = g.dx + si * D;
+      float dp = 0.f;
+      for (int64_t k = 0; k < D; k++) {
+        const float t = diff[k] * g.phi[e];
+        const float w = (t >= -c && t <= c) ? dyr[k] * ir : 0.f;
+        dp += w * diff[k];
+        dr[k] += w * g.phi[e];
+        ds[k] -= w * g.phi[e];
+      }
+      g.dphi[e] = dp;
+    }
+    if (g.da)
+      for (int64_t i = 0; i < N; i++) {
+        float s = 0.f;
+        for (int64_t k = 0; k < D; k++) s += g.dy[i * D + k] * g.v[i * D + k];
+        g.da[i] = s;
+      }
+  }
+  return num(env, -1);
+}
+
+napi_value EgnnRadial(napi_env env, napi_callback_info info) { return EgnnOp(env, info, 0); }
+napi_value EgnnRadialGrad(napi_env env, napi_callback_info info) { return EgnnOp(env, info, 1); }
+napi_value EgnnCoord(napi_env env, napi_callback_info info) { return EgnnOp(env, info, 2); }
+napi_value EgnnCoordGrad(napi_env env, napi_callback_info info) { return EgnnOp(env, info, 3); }
 
 // setThreads(n[, blasThreads]): threads for the non-BLAS kernels and for OpenBLAS (default: n).
 // Returns OpenBLAS's thread count.
@@ -1236,6 +1708,11 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   g_threads = std::max(1u, std::thread::hardware_concurrency());
+  if (const char* spin = std::getenv("GNNWB_NATIVE_SPIN_US")) {
+    char* end = nullptr;
+    const double us = std::strtod(spin, &end);
+    if (end != spin && us >= 0 && us <= 1e6) g_spinNs = (int64_t)(us * 1000);
+  }
   struct {
     const char* name;
     napi_callback cb;
@@ -1243,7 +1720,9 @@ napi_value Init(napi_env env, napi_value exports) {
              {"scatterAdd", ScatterAdd}, {"setThreads", SetThreads}, {"info", Info},
              {"binary", Binary},         {"reduceSum", ReduceSum},   {"copyBlock", CopyBlock},
              {"transpose2d", Transpose2d}, {"mlpForward", MlpForward},
-             {"mlpBackward", MlpBackward}, {"adamStep", AdamStep}};
+             {"mlpBackward", MlpBackward}, {"adamStep", AdamStep},
+             {"egnnRadial", EgnnRadial},   {"egnnRadialGrad", EgnnRadialGrad},
+             {"egnnCoord", EgnnCoord},     {"egnnCoordGrad", EgnnCoordGrad}};
   for (auto& f : fns) {
     napi_value fn;
     NAPI_CALL(env, napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn));

@@ -49,6 +49,11 @@ export interface NativeAddon {
   mlpBackward(heap: Uint8Array, desc: Float64Array): number;
   /** One Adam update of many tensors (descriptor layout in native/src/gnnwb_native.cc). */
   adamStep(heap: Uint8Array, desc: Float64Array): void;
+  /** EGNN coordinate path (descriptor layout in native_egnn.ts); -1, or the position of a bad index (senders: E + position). */
+  egnnRadial(heap: Uint8Array, desc: Float64Array): number;
+  egnnRadialGrad(heap: Uint8Array, desc: Float64Array): number;
+  egnnCoord(heap: Uint8Array, desc: Float64Array): number;
+  egnnCoordGrad(heap: Uint8Array, desc: Float64Array): number;
   /** Threads for the addon's own kernels and OpenBLAS; returns OpenBLAS's thread count. */
   setThreads(n: number, blasThreads?: number): number;
   info(): { blas: string; threads: number; blasThreads: number; hardwareThreads: number };

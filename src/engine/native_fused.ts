@@ -70,6 +70,11 @@ export function setFusedAddon(addon: NativeAddon | null): void {
   }
 }
 
+/** The addon while the native kernels are enabled (other fused ops, native_egnn.ts), else null. */
+export function fusedNativeAddon(): NativeAddon | null {
+  return fusedAddon;
+}
+
 let override: boolean | null = null;
 /** Forces the fused path on or off (null: as `GNNWB_NATIVE_FUSED`, default on). For tests. */
 export function setFusedMlpEnabled(on: boolean | null): void {
@@ -112,16 +117,12 @@ function describeFields(inputs: Record<string, TensorInfo | undefined>, a: Attrs
   // (y is not read by the backward pass)
   const desc: number[] = [a.R, a.partInput.length, L, a.act, a.activateLast ? 1 : 0, a.ln ? 1 : 0, a.eps, o(inputs.gamma), o(inputs.beta), backward ? -1 : o(outs.y)];
   if (backward) desc.push(o(inputs.dy), o(outs.dgamma), o(outs.dbeta));
-  const firstWriter = new Set<number>();
   let row = 0;
   a.partInput.forEach((u, p) => {
     const x = inputs[`x${u}`]!;
     desc.push(o(x), x.shape[0], a.widths[p], a.partGathered[p] ? o(inputs[`i${p}`]) : -1, row);
-    if (backward) {
-      const first = !firstWriter.has(u);
-      firstWriter.add(u);
-      desc.push(o(outs[`dx${u}`]), first ? 1 : 0);
-    }
+    // (parts of the same input share one gradient: the kernel writes it first, then adds)
+    if (backward) desc.push(o(outs[`dx${u}`]));
     row += a.widths[p];
   });
   for (let l = 0; l < L; l++) {
@@ -207,7 +208,8 @@ function backwardKernel(args: KernelArgs): TensorInfo[] {
  */
 export type CompositeMlp = (parts: readonly FusedPart[], params: readonly tf.Tensor[]) => tf.Tensor2D;
 
-function isTapeOn(): boolean {
+/** True while the tape records (a gradient function then runs inside a higher-order gradient). */
+export function isTapeOn(): boolean {
   const engine = tf.engine() as unknown as { isTapeOn?: () => boolean; state: { gradientDepth: number; kernelDepth: number } };
   return engine.isTapeOn ? engine.isTapeOn() : engine.state.gradientDepth > 0 && engine.state.kernelDepth === 0;
 }

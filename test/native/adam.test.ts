@@ -33,7 +33,9 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
-const SHAPES: number[][] = [[3, 4], [4], [1], [300, 70], [0, 5]];
+// 72,017 values in all: more than one chunk of the native step's pool split (32,768+ per
+// thread), with a chunk boundary inside a tensor.
+const SHAPES: number[][] = [[3, 4], [4], [1], [300, 70], [0, 5], [200, 255]];
 
 /** Five steps of the trainer's Adam on fixed random gradients; returns the final parameters. */
 function trainerRun(): Float32Array[] {

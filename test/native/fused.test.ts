@@ -66,8 +66,11 @@ const caseArb: fc.Arbitrary<Case> = fc
     activation: fc.constantFrom(...ACTIVATIONS),
     activateLast: fc.boolean(),
     layerNorm: fc.boolean(),
-    parts: fc.array(fc.record({ width: fc.integer({ min: 1, max: 5 }), gathered: fc.boolean(), source: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 3 }),
-    rows: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 2, max: 14 })),
+    // source 0: gathered from a tensor with one row per output row (shared with an
+    // ungathered part of the same width, if any)
+    parts: fc.array(fc.record({ width: fc.integer({ min: 1, max: 5 }), gathered: fc.boolean(), source: fc.integer({ min: 0, max: 6 }) }), { minLength: 1, maxLength: 3 }),
+    // 130-260 rows: split into row chunks across the native thread pool (64+ rows each)
+    rows: fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 2, max: 14 }), fc.integer({ min: 130, max: 260 })),
     seed: fc.integer({ min: 0, max: 1 << 30 }),
   })
   .map((r) => {
@@ -77,7 +80,7 @@ const caseArb: fc.Arbitrary<Case> = fc
       activation: r.activation,
       activateLast: r.activateLast,
       layerNorm: r.layerNorm && r.out > 1,
-      parts: r.parts.map((p) => ({ width: p.width, source: p.gathered ? p.source : -1 })),
+      parts: r.parts.map((p) => ({ width: p.width, source: p.gathered ? (p.source === 0 ? r.rows : p.source) : -1 })),
       rows: r.rows,
       seed: r.seed,
     };
@@ -90,16 +93,18 @@ function run(c: Case): Float32Array[] {
   const m = mlp({ sizes: c.sizes, activation: c.activation, activateLast: c.activateLast, layerNorm: c.layerNorm, name: 'f' }, params);
   // Non-trivial biases and LayerNorm parameters (they start at 0 and 1).
   for (const v of params.variables()) v.assign(tf.tensor(randn(rng, v.size), v.shape));
-  // Part 0's source is shared by every gathered part with the same source size (like v in
-  // an edge MLP's sender and receiver slots).
+  // Parts with the same source shape share one input tensor (like v in an edge MLP's sender
+  // and receiver slots; an ungathered part and a part gathered from as many rows as the
+  // output also share theirs).
   const sources = new Map<string, tf.Tensor2D>();
   const xs: tf.Tensor2D[] = [];
   const parts = c.parts.map((p) => {
-    const key = `${p.source}x${p.width}`;
-    let x = p.source > 0 ? sources.get(key) : undefined;
+    const srcRows = p.source > 0 ? p.source : c.rows;
+    const key = `${srcRows}x${p.width}`;
+    let x = sources.get(key);
     if (!x) {
-      x = tf.tensor2d(randn(rng, (p.source > 0 ? p.source : c.rows) * p.width), [p.source > 0 ? p.source : c.rows, p.width]);
-      if (p.source > 0) sources.set(key, x);
+      x = tf.tensor2d(randn(rng, srcRows * p.width), [srcRows, p.width]);
+      sources.set(key, x);
       xs.push(x);
     }
     const idx = p.source > 0 ? tf.tensor1d(Int32Array.from({ length: c.rows }, () => Math.floor(rng.uniform() * p.source)), 'int32') : undefined;
