@@ -3,8 +3,9 @@
  * as it goes) against tfjs's own Engine.gradients (GNNWB_TFJS_BACKPROP=1): identical gradients
  * on a graph network with LayerNorm, gathers, segment sums and residuals (incl. gradient
  * functions that pass dy through unchanged and a caller-supplied dy); lower peak memory on a
- * deep chain; no leaked tensors; higher-order gradients (which need the saved tensors) still
- * exact. Runs on the backend the suite runs on.
+ * deep chain; no leaked tensors; tensors saved for a first-order backward pass are references
+ * (no Identity kernel); higher-order gradients (which need the saved tensors) still exact.
+ * Runs on the backend the suite runs on.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/engine/tf.js';
@@ -126,6 +127,50 @@ describe('backprop (frees as it goes)', () => {
     // tfjs still holds 11 layers' saved activations and gradients ([2000, 64] = 512 kB each).
     expect(theirs - ours).toBeGreaterThan(11 * 2 * 512e3);
     tf.dispose([x, ...ws]);
+  });
+
+  it('saves tensors for a first-order backward pass as references (no Identity kernel per saved tensor), with the same gradients', async () => {
+    const rng = new Rng(10);
+    const x = randn(rng, [20, 8]);
+    const w = tf.variable(randn(rng, [8, 8]));
+    const f = () => tf.sum(tf.tanh(tf.matMul(tf.relu(tf.matMul(x, w as tf.Tensor2D)), w as tf.Tensor2D))) as tf.Scalar;
+    const identities = async () => {
+      let g: tf.Tensor | undefined;
+      const prof = await tf.profile(() => {
+        g = tf.variableGrads(f, [w]).grads[w.name];
+      });
+      const out = Array.from(g!.dataSync());
+      g!.dispose();
+      return { n: prof.kernels.filter((k) => k.name === 'Identity').length, out };
+    };
+    const ours = await identities();
+    process.env.GNNWB_TFJS_BACKPROP = '1';
+    const theirs = await identities();
+    delete process.env.GNNWB_TFJS_BACKPROP;
+    expect(ours.n).toBe(0);
+    expect(theirs.n).toBeGreaterThan(3);
+    expect(ours.out).toEqual(theirs.out);
+    tf.dispose([x, w]);
+  });
+
+  it('a gradient of a gradient (forces trained on forces: saves at depths 1 and 2) equals tfjs’s', () => {
+    const rng = new Rng(12);
+    const x = randn(rng, [10, 3]);
+    const w = tf.variable(tf.mul(randn(rng, [3, 3]), 0.5));
+    const target = randn(rng, [10, 3]);
+    const run = () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const force = tf.grad((p: tf.Tensor) => tf.sum(tf.tanh(tf.matMul(tf.square(tf.matMul(p as tf.Tensor2D, w as tf.Tensor2D)), w as tf.Tensor2D))))(x);
+        return tf.mean(tf.square(tf.sub(force, target))) as tf.Scalar;
+      }, [w]);
+      const out = [value, grads[w.name]].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, grads[w.name]]);
+      return out;
+    };
+    const ours = run();
+    expect(ours).toEqual(withTfjs(run));
+    expect(ours[1].some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, w, target]);
   });
 
   it('higher-order gradients (which need the saved tensors) still equal the closed form', () => {
