@@ -30,6 +30,7 @@ import { Rng } from '../../engine/rng.js';
 import { ConfigError } from '../../util/errors.js';
 import { gatherRows, segmentSum } from '../segment.js';
 import { Params, applyDense, applyMlp, applyMlpPairs, applyMlpParts, dense, mlp, type Dense, type Mlp } from './nn.js';
+import { egnnCoordUpdate, egnnRadial } from './egnn_ops.js';
 
 /** EGNN hyper-parameters. */
 export interface EgnnConfig {
@@ -122,18 +123,17 @@ export function createEgnn(config: EgnnConfig, rng: Rng, params: Params = new Pa
     let h = applyDense(embed, inp.h0); // [N, H]
     let x = inp.x; // [N, 3]
     for (const L of layers) {
-      const xi = gatherRows(x, inp.receivers); // [E, 3]
-      const xj = gatherRows(x, inp.senders); // [E, 3]
-      const diff = tf.sub(xi, xj) as tf.Tensor2D; // [E, 3]
-      const radial = tf.sum(tf.square(diff), 1, true) as tf.Tensor2D; // [E, 1]
+      // ‖x_i − x_j‖² and the coordinate update are one native op each when the native kernels
+      // run (egnn_ops.ts), else the same tfjs ops as before.
+      const radial = egnnRadial(x, inp.receivers, inp.senders); // [E, 1]
       const extra: tf.Tensor2D[] = [radial]; // [E, 1]
       if (inp.edgeAttr) extra.push(inp.edgeAttr);
-      if (config.brokenAbsolutePositions) extra.push(xi);
+      if (config.brokenAbsolutePositions) extra.push(gatherRows(x, inp.receivers));
       // φ_e on [h_i, h_j, ‖x_i − x_j‖², a_ij] (first layer split per node, see applyMlpPairs).
       const m = applyMlpPairs(L.edge, h, inp.receivers, inp.senders, extra); // [E, H]
-      const trans = tf.clipByValue(tf.mul(diff, applyMlp(L.coord, m)), -config.coordClamp, config.coordClamp) as tf.Tensor2D; // [E, 3]
-      x = tf.add(x, tf.mul(segmentSum(trans, inp.receivers, N), inp.invDegree)) as tf.Tensor2D; // [N, 3]
-      if (L.vel) x = tf.add(x, tf.mul(applyMlp(L.vel, h), inp.v!)) as tf.Tensor2D; // [N, 3]
+      // x_i + C Σ_j clip((x_i − x_j) φ_x(m_ij)) (+ φ_v(h_i) v_i)
+      const vel = L.vel ? { scale: applyMlp(L.vel, h), v: inp.v! } : undefined;
+      x = egnnCoordUpdate(x, applyMlp(L.coord, m), inp.receivers, inp.senders, inp.invDegree, config.coordClamp, vel); // [N, 3]
       const agg = segmentSum(m, inp.receivers, N); // [N, H]
       h = tf.add(h, applyMlpParts(L.node, [h, agg])) as tf.Tensor2D; // [N, H]
     }
