@@ -99,7 +99,9 @@ describe('graphNetwork', () => {
       return res;
     };
     await expectNoLeaks(() => fn(null, null, g));
-    await assertPermutationEquivariant(fn, { positions: new Float64Array(4 * 3), graph: g }, { outputs: { nodes: 'node', edges: 'edge' }, trials: 4, seed: 3 });
+    // float32 tolerance: permuting edges reorders each node's float32 sum of incoming messages
+    // (rounding ~1e-7); exact equality held only by luck of the values.
+    await assertPermutationEquivariant(fn, { positions: new Float64Array(4 * 3), graph: g }, { outputs: { nodes: 'node', edges: 'edge' }, trials: 4, seed: 3, tolerance: { atol: 1e-5, rtol: 0 } });
     p.dispose();
   });
 });
