@@ -6,7 +6,8 @@ SiLU MLPs, coordinate MLP ending in a bias-free linear layer, mean coordinate ag
 velocity term, residual node update; inputs h0 = |v|, edge attributes (q_i q_j, |x_i - x_j|^2),
 fully connected 5-particle systems, batch 100, MSE on positions, Adam lr 5e-4. One epoch =
 `--train / --batch` steps over synthetic data of the paper's shapes (timing only).
-Prints one JSON line: {"ms_per_epoch": ..., "steps_per_epoch": ..., ...}.
+`--warmup` untimed epochs, then `--epochs` timed ones. Prints one JSON line:
+{"ms_per_epoch": median, "epochs_ms": [...], "cpu_ms_per_epoch": median, ...}.
 """
 import argparse, json, time
 import torch
@@ -18,6 +19,7 @@ p.add_argument("--batch", type=int, default=100)
 p.add_argument("--hidden", type=int, default=64)
 p.add_argument("--layers", type=int, default=4)
 p.add_argument("--epochs", type=int, default=2)
+p.add_argument("--warmup", type=int, default=1, help="untimed epochs first")
 p.add_argument("--threads", type=int, default=1)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -76,11 +78,14 @@ def epoch():
         loss.backward()
         opt.step()
 
-epoch()
-t0 = time.perf_counter(); c0 = time.process_time()
-for _ in range(a.epochs):
+for _ in range(a.warmup):
     epoch()
-ms = (time.perf_counter() - t0) / a.epochs * 1e3
-cpu_ms = (time.process_time() - c0) / a.epochs * 1e3  # all threads of the process
-print(json.dumps({"ms_per_epoch": ms, "cpu_ms_per_epoch": cpu_ms, "steps_per_epoch": steps, "batch": B, "hidden": H, "layers": a.layers,
-                  "torch": torch.__version__, "threads": torch.get_num_threads()}))
+walls, cpus = [], []
+for _ in range(a.epochs):
+    t0 = time.perf_counter(); c0 = time.process_time()
+    epoch()
+    walls.append((time.perf_counter() - t0) * 1e3)
+    cpus.append((time.process_time() - c0) * 1e3)  # all threads of the process
+med = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
+print(json.dumps({"ms_per_epoch": med(walls), "cpu_ms_per_epoch": med(cpus), "epochs_ms": walls, "warmup": a.warmup, "steps_per_epoch": steps,
+                  "batch": B, "hidden": H, "layers": a.layers, "torch": torch.__version__, "threads": torch.get_num_threads()}))

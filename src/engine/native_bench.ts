@@ -143,8 +143,8 @@ export function buildEgnnEpoch(seed = 1): { run: () => void; dispose: () => void
   return { run, dispose: () => model.params.dispose() };
 }
 
-function torchEgnnEpoch(): Timing | { error: string } {
-  const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', '1'], { encoding: 'utf8', timeout: 900_000, env: peerEnv() });
+function torchEgnnEpoch(epochs: number, warmup: number): Timing | { error: string } {
+  const r = spawnSync(PYTHON, [TORCH_EGNN, '--epochs', String(epochs), '--warmup', String(warmup)], { encoding: 'utf8', timeout: 900_000, env: peerEnv() });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').split('\n').filter(Boolean).slice(-1)[0] ?? 'failed' };
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_epoch: number; cpu_ms_per_epoch: number };
   return { wall: j.ms_per_epoch, cpu: j.cpu_ms_per_epoch };
@@ -228,11 +228,11 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
 
   const results: Record<string, unknown>[] = [];
   /** Runs native, wasm and torch interleaved for `rounds` rounds; logs and stores one row. */
-  const compare = (label: string, ours: () => void, oursSteps: number, peer: () => Timing | { error: string }, extra: Record<string, unknown>, flops?: number) => {
+  const compare = (label: string, ours: () => void, oursSteps: number, peer: () => Timing | { error: string }, extra: Record<string, unknown>, flops?: number, warmup = 1) => {
     const native: Timing[] = [], wasm: Timing[] = [], torch: Timing[] = [];
     let torchError: string | undefined;
     for (let r = 0; r < rounds; r++) {
-      native.push(timeSteps(ours, oursSteps, r === 0 ? 1 : 0));
+      native.push(timeSteps(ours, oursSteps, r === 0 ? warmup : 0));
       if (withWasm) {
         disableNativeKernels();
         try {
@@ -275,7 +275,7 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
         (flops ? `; native ${f(row.nativeGflops)} GFLOP/s` : ''),
     );
   };
-  for (const blocks of blockList) {
+  for (const blocks of args.options['no-processor'] === true ? [] : blockList) {
     for (const nodes of sizes) {
       const c: ProcessorCase = { nodes, edges: 6 * nodes, latent: 128, blocks, recompute: args.options.recompute === true };
       const label = `${blocks === 1 ? 'processor step' : `MGN processor (${blocks} blocks)`} N=${nodes} E=${c.edges}${c.recompute ? ' (activations recomputed)' : ''}`;
@@ -338,8 +338,12 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
     }
   }
   if (args.options['no-egnn'] !== true) {
+    // Both sides: 2 untimed epochs, then the median of --egnn-epochs timed ones per round (a
+    // process's first epochs are slower on both: JIT, allocator and thread warm-up).
+    const epochs = Number(args.options['egnn-epochs'] ?? 3);
+    if (!Number.isInteger(epochs) || epochs < 1) throw new ValueError('--egnn-epochs', 'a positive integer', String(args.options['egnn-epochs']));
     const ep = buildEgnnEpoch();
-    compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, 1, torchEgnnEpoch, { kind: 'egnn-epoch' });
+    compare('EGNN N-body epoch (3000 samples, batch 100)', ep.run, epochs, () => torchEgnnEpoch(epochs, 2), { kind: 'egnn-epoch', epochsPerRound: epochs, warmupEpochs: 2 }, undefined, 2);
     ep.dispose();
   }
   // Achieved GFLOP/s as a fraction of the sgemm ceiling measured in this run.
@@ -381,14 +385,15 @@ async function run(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1] [--rounds 2] [--steps 3] [--mgn-refine 1,2.55] [--mgn-steps 3] [--no-mgn] [--no-torch] [--no-wasm] [--no-egnn] [--recompute] [--out file.json]
+const USAGE = `gnnwb bench-native [--sizes 2000,10000] [--blocks 1] [--rounds 2] [--steps 3] [--mgn-refine 1,2.55] [--mgn-steps 3] [--egnn-epochs 3] [--no-processor] [--no-mgn] [--no-torch] [--no-wasm] [--no-egnn] [--recompute] [--out file.json]
 
 Native kernels vs the wasm backend vs PyTorch (bench/torch/mgn_step.py via /usr/bin/python3), in one
 run, interleaved: sgemm ceiling (2048²); MeshGraphNets-style processor training steps
 (latent 128, E = 6N edges; --blocks 15 is the 15-block processor alone); the full
 MeshGraphNets training step (15 message-passing steps) on the channel mesh at ~2k nodes and
 refined to ~10k (--mgn-refine, bench/torch/mgn.py as the peer at its faster of 1 and 2
-threads); and one EGNN training epoch on N-body-shaped data (bench/torch/egnn_nbody.py).
+threads); and the EGNN training epoch on N-body-shaped data (bench/torch/egnn_nbody.py; both
+sides run 2 untimed epochs, then the median of --egnn-epochs).
 Ends with issue 11's four ratios (torch_ms / native_ms) in "targets". --recompute
 recomputes each block's activations in the backward pass (src/models/recompute.ts: less memory,
 one more forward pass). Prints a table on stderr and JSON on stdout (and to --out). Needs the
