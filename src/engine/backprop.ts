@@ -53,8 +53,7 @@ interface EngineLike {
 
 /**
  * tfjs-core's getFilteredNodesXToY: the tape nodes on a path from some x to y, inputs pruned.
- * (Sets of tensor ids, not tfjs's objects keyed by id: those turn into slow dictionaries at
- * the ~600 nodes of an EGNN training step.)
+ * (Sets of tensor ids where tfjs uses objects keyed by id.)
  */
 function filterTape(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode[] {
   const fromX = new Set<number>();

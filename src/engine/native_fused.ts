@@ -70,7 +70,7 @@ export function setFusedAddon(addon: NativeAddon | null): void {
   }
 }
 
-/** The addon while the native kernels are enabled (other fused ops, native_egnn.ts), else null. */
+/** The addon while the native kernels are enabled (other fused ops: src/models/equivariant/egnn_ops.ts), else null. */
 export function fusedNativeAddon(): NativeAddon | null {
   return fusedAddon;
 }

@@ -15,9 +15,10 @@
  *
  * Gradients: the backward kernels compute dx, dφ and da; inv, v and the indices are
  * constants. While a gradient of the gradient is being recorded, the backward pass
- * differentiates the composite ops instead (as the fused MLP does), so derivatives of every
- * order stay exact. Without the native kernels (or off the wasm backend) the composite ops
- * run: same function, tfjs kernels.
+ * differentiates the composite ops instead (as the fused MLP does), so higher derivatives are
+ * exactly the composite ops' (tfjs has none through the update's clip: ClipByValue's gradient
+ * goes through LogicalAnd, which has no gradient; the radial op's are tested). Without the
+ * native kernels (or off the wasm backend) the composite ops run: same function, tfjs kernels.
  *
  * The kernels are registered on the wasm backend on first use and run only while the native
  * kernels are enabled. Descriptor (Float64Array, byte offsets, -1 = absent), shared with
