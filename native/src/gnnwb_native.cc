@@ -164,7 +164,7 @@ std::atomic<int> g_blasPinned{0};
 // chunk. Which thread runs a chunk never changes a result (chunks write their own outputs).
 // Starting a std::thread per parallel loop cost 30-60 us and a wake-up from a sleep ~50 us on
 // this VM, while a fused EGNN MLP half takes ~100-400 us: a helper spins for a while
-// (g_spinNs) after each job before it sleeps on a condition variable.
+// (g_spinNs, yielding every 64 pauses) after each job before it sleeps on a condition variable.
 // The pool is allocated once and never destroyed: helpers may be waiting on its condition
 // variable when the process exits (destroying it then hangs the exit).
 class Pool {
@@ -261,7 +261,11 @@ class Pool {
       for (int64_t it = 0; gen_.load(std::memory_order_acquire) == seen; it++) {
         if (!nap_.load(std::memory_order_relaxed) &&
             ((it & 255) != 0 || std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count() < g_spinNs)) {
-          cpuRelax();
+          // (a yield now and then: V8's compiler and GC threads may be waiting for this core)
+          if ((it & 63) == 63)
+            std::this_thread::yield();
+          else
+            cpuRelax();
           continue;
         }
         std::unique_lock<std::mutex> lk(m_);
