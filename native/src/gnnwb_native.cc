@@ -1056,9 +1056,9 @@ inline int64_t mlpChunks(int64_t R) { return chunkCount(R, kMlpMinRows); }
 // OpenBLAS single-threaded while pool threads call it (restored on scope exit).
 struct BlasPinned {
   bool set = false;
-  explicit BlasPinned(bool on) {
+  BlasPinned() {
     g_blasPinned.fetch_add(1);
-    if (on && g_blasThreads > 1 && openblas_set_num_threads) {
+    if (g_blasThreads > 1 && openblas_set_num_threads) {
       openblas_set_num_threads(1);
       set = true;
     }
@@ -1087,10 +1087,10 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
   int64_t maxW = 1;
   for (auto& ly : p.layers) maxW = std::max(maxW, ly.out);
   const int64_t T = mlpChunks(R);
-  BlasPinned pin(true);
+  BlasPinned pin;
   // Gathered parts are projected on their own rows first (X_p · W_0[rows_p], [rows_p, H]) and
   // the projections gathered: rows_p < R for node inputs of an edge MLP.
-  std::vector<const float*> proj(p.parts.size(), nullptr);
+  std::vector<float*> proj(p.parts.size(), nullptr);
   int scratchNext = 2;
   bool anyGathered = false;
   for (size_t i = 0; i < p.parts.size(); i++) {
@@ -1109,7 +1109,7 @@ napi_value MlpForward(napi_env env, napi_callback_info info) {
         if (!pt.idx) continue;
         auto [b, e] = chunkRange(pt.rows, T, k);
         gemm(false, false, e - b, H, pt.width, pt.x + b * pt.width, pt.width, l0.w + pt.rowStart * H, H, false,
-             const_cast<float*>(proj[i]) + b * H, H);
+             proj[i] + b * H, H);
       }
     };
     Pool::get().run(T, project);
@@ -1266,7 +1266,7 @@ napi_value MlpBackward(napi_env env, napi_callback_info info) {
   int64_t maxW = 1;
   for (auto& ly : p.layers) maxW = std::max(maxW, std::max(ly.in, ly.out));
   const int64_t T = mlpChunks(R);
-  BlasPinned pin(true);
+  BlasPinned pin;
   // Which parts accumulate into their dX (an input used by several parts): the ungathered
   // parts write first (phase 1), then the gathered ones (phase 3), each in part order.
   const size_t P = p.parts.size();
@@ -1632,16 +1632,16 @@ napi_value EgnnOp(napi_env env, napi_callback_info info, int op) {
       }
     }
   } else if (op == 2) {
-    // out = x (+ a ⊙ v) + inv ⊙ Σ clip(diff φ)
-    std::vector<float> acc(N * D, 0.f);
+    // out = x + inv ⊙ Σ clip(diff φ) (+ a ⊙ v); the sums accumulate in out first
+    std::memset(g.out, 0, sizeof(float) * N * D);
     for (int64_t e = 0; e < E; e++) {
       diffOf(e);
-      float* t = acc.data() + (int64_t)g.r[e] * D;
+      float* t = g.out + (int64_t)g.r[e] * D;
       for (int64_t k = 0; k < D; k++) t[k] += std::min(c, std::max(-c, diff[k] * g.phi[e]));
     }
     for (int64_t i = 0; i < N; i++)
       for (int64_t k = 0; k < D; k++) {
-        float o = x[i * D + k] + acc[i * D + k] * g.inv[i];
+        float o = x[i * D + k] + g.out[i * D + k] * g.inv[i];
         if (g.a) o += g.a[i] * g.v[i * D + k];
         g.out[i * D + k] = o;
       }
